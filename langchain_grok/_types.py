@@ -1,0 +1,112 @@
+"""Static types for the JSON the xAI API sends back.
+
+These are `TypedDict`s, not models: the client returns the decoded JSON as-is (validating every
+stream chunk with pydantic would cost more CPU than the rest of the pipeline), and the types
+only tell the type checker and the reader which keys to expect. Every key is optional because
+the recordings show fields appearing and disappearing across model generations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+__all__ = [
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatMessageDict",
+    "ModelList",
+    "ToolCallDict",
+    "UsageDict",
+]
+
+
+class FunctionCallDict(TypedDict, total=False):
+    """The function part of a tool call; `arguments` is a JSON string."""
+
+    name: str
+    arguments: str
+
+
+class ToolCallDict(TypedDict, total=False):
+    """A tool call; in streams it also has `index` (calls usually arrive whole)."""
+
+    index: int
+    id: str
+    type: str
+    function: FunctionCallDict
+
+
+class ChatMessageDict(TypedDict, total=False):
+    """An assistant message (`message`) or a stream `delta`."""
+
+    role: str
+    content: str | None
+    reasoning_content: str
+    tool_calls: list[ToolCallDict]
+    refusal: str | None
+
+
+class ChoiceDict(TypedDict, total=False):
+    """One choice; `delta` in streams, `message` otherwise."""
+
+    index: int
+    message: ChatMessageDict
+    delta: ChatMessageDict
+    finish_reason: str | None
+    logprobs: dict[str, Any] | None
+
+
+class UsageDict(TypedDict, total=False):
+    """Token usage; `completion_tokens` excludes reasoning tokens on Chat Completions."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: dict[str, int]
+    completion_tokens_details: dict[str, int]
+    num_sources_used: int
+    cost_in_usd_ticks: int
+
+
+class ChatCompletion(TypedDict, total=False):
+    """A non-streaming `chat.completion` body."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChoiceDict]
+    usage: UsageDict
+    system_fingerprint: str
+    service_tier: str
+    citations: list[str]
+
+
+class ChatCompletionChunk(TypedDict, total=False):
+    """One `chat.completion.chunk` stream event."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChoiceDict]
+    usage: UsageDict
+    system_fingerprint: str
+    service_tier: str
+    citations: list[str]
+
+
+class ModelInfo(TypedDict, total=False):
+    """One entry of `GET /v1/models`."""
+
+    id: str
+    created: int
+    object: str
+    owned_by: str
+
+
+class ModelList(TypedDict, total=False):
+    """The `GET /v1/models` body."""
+
+    object: str
+    data: list[ModelInfo]
