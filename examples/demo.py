@@ -26,7 +26,9 @@ def main() -> int:
                 "XAI_API_KEY is not set: running OFFLINE against the local xAI emulator at "
                 f"{server.base_url}.\nReplies are canned echoes, not a real model.\n"
             )
-            client = stack.enter_context(XAIClient(api_key=server.api_key, base_url=server.base_url))
+            client = stack.enter_context(
+                XAIClient(api_key=server.api_key, base_url=server.base_url)
+            )
 
         messages = [{"role": "user", "content": "In one sentence, why is the sky blue?"}]
         print("user> " + messages[0]["content"])

@@ -172,7 +172,7 @@ def test_key_not_in_repr_or_str() -> None:
 def test_key_absent_from_errors_and_debug_logs_of_a_failing_retried_call(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("langchain_grok._client.retry_delay", lambda *a, **k: 0.0)
+    monkeypatch.setattr("langchain_grok._client._base.retry_delay", lambda *a, **k: 0.0)
     failure = httpx.Response(
         503, json={"code": "The service is currently unavailable", "error": "busy"}
     )

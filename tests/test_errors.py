@@ -76,7 +76,9 @@ def test_other_status_is_a_plain_status_error() -> None:
     assert isinstance(error, lc.ModelError)
 
 
-@pytest.mark.parametrize("name", ["cc10_error_400_bad-api-key_chat", "rs11_error_400_bad-api-key_responses"])
+@pytest.mark.parametrize(
+    "name", ["cc10_error_400_bad-api-key_chat", "rs11_error_400_bad-api-key_responses"]
+)
 def test_recorded_wrong_key_400_is_an_authentication_error(name: str) -> None:
     record = json.loads((RECORDINGS / f"{name}.json").read_text())
     error = from_status(record["response"]["status"], record["response"]["json"], None)

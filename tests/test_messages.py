@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.messages import (
     AIMessage,
@@ -63,9 +65,7 @@ def test_tool_call_without_id_is_rejected() -> None:
 def test_reasoning_is_replayed() -> None:
     kw = AIMessage("4", additional_kwargs={"reasoning_content": "2+2"})
     assert convert_messages([kw])[0]["reasoning_content"] == "2+2"
-    v1 = AIMessage(
-        [{"type": "reasoning", "reasoning": "think"}, {"type": "text", "text": "ok"}]
-    )
+    v1 = AIMessage([{"type": "reasoning", "reasoning": "think"}, {"type": "text", "text": "ok"}])
     assert convert_messages([v1])[0] == {
         "role": "assistant",
         "content": "ok",
@@ -128,7 +128,9 @@ def test_images_every_form() -> None:
         ({"type": "file", "base64": "x", "mime_type": "application/pdf"}, "'file'"),
     ],
 )
-def test_unsupported_blocks_fail_with_the_position_and_type(block: dict, needle: str) -> None:
+def test_unsupported_blocks_fail_with_the_position_and_type(
+    block: dict[str, Any], needle: str
+) -> None:
     with pytest.raises(ValueError, match="message 1") as info:
         convert_messages([SystemMessage("s"), HumanMessage([block])])
     assert needle in str(info.value)
@@ -136,18 +138,18 @@ def test_unsupported_blocks_fail_with_the_position_and_type(block: dict, needle:
 
 def test_chat_message_roles() -> None:
     out = convert_messages(
-        [ChatMessage("rules", role="developer"), ChatMessage("hi", role="user")]
+        [ChatMessage(content="rules", role="developer"), ChatMessage(content="hi", role="user")]
     )
     assert out == [{"role": "system", "content": "rules"}, {"role": "user", "content": "hi"}]
     with pytest.raises(ValueError, match="unknown role 'critic'"):
-        convert_messages([ChatMessage("x", role="critic")])
+        convert_messages([ChatMessage(content="x", role="critic")])
 
 
 def test_empty_and_legacy_inputs() -> None:
     with pytest.raises(ValueError, match="must not be empty"):
         convert_messages([])
     with pytest.raises(ValueError, match="ToolMessage"):
-        convert_messages([FunctionMessage("x", name="f")])
+        convert_messages([FunctionMessage(content="x", name="f")])
 
 
 def test_system_message_rejects_images() -> None:

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_grok._outputs import ChunkConverter, completion_to_result, usage_to_metadata
 from langchain_grok._sse import SSEDecoder
@@ -20,18 +21,23 @@ def stream_payloads(sse: str) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in events if e.data != "[DONE]"]
 
 
+def ai_chunk(chunk: ChatGenerationChunk | None) -> AIMessageChunk:
+    assert chunk is not None
+    assert isinstance(chunk.message, AIMessageChunk)
+    return chunk.message
+
+
 def merged_stream(prefix: str) -> tuple[AIMessageChunk, list[AIMessageChunk]]:
     converter = ChunkConverter()
-    chunks = []
-    for payload in stream_payloads(load(prefix)["response"]["sse"]):
-        chunk = converter.convert(payload)
-        if chunk is not None:
-            chunks.append(chunk.message)
-    chunks.append(converter.finish().message)
+    chunks = [
+        ai_chunk(converted)
+        for payload in stream_payloads(load(prefix)["response"]["sse"])
+        if (converted := converter.convert(payload)) is not None
+    ]
+    chunks.append(ai_chunk(converter.finish()))
     merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    assert isinstance(merged, AIMessageChunk)
+    for piece in chunks[1:]:
+        merged = merged + piece
     return merged, chunks
 
 
@@ -66,6 +72,7 @@ def test_every_recorded_completion(prefix: str) -> None:
     payload = load(prefix)["response"]["json"]
     (generation,) = completion_to_result(payload).generations
     message = generation.message
+    assert isinstance(message, AIMessage)
     raw = payload["choices"][0]["message"]
     assert message.response_metadata["model_provider"] == "xai"
     assert message.response_metadata["model_name"] == payload["model"]
@@ -147,16 +154,27 @@ def test_fragmented_tool_calls_merge_by_index() -> None:
     # xAI sends each call whole, but a proxy or a future model may fragment them by index.
     converter = ChunkConverter()
     parts = [
-        {"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": '{"q": "日'}},
-        {"index": 1, "id": "call_b", "type": "function", "function": {"name": "g", "arguments": "{}"}},
+        {
+            "index": 0,
+            "id": "call_a",
+            "type": "function",
+            "function": {"name": "f", "arguments": '{"q": "日'},
+        },
+        {
+            "index": 1,
+            "id": "call_b",
+            "type": "function",
+            "function": {"name": "g", "arguments": "{}"},
+        },
         {"index": 0, "function": {"arguments": '本"}'}},
     ]
     merged = AIMessageChunk(content="")
     for part in parts:
-        chunk = converter.convert({"id": "s", "choices": [{"index": 0, "delta": {"tool_calls": [part]}}]})
-        assert chunk is not None
-        merged = merged + chunk.message
-    merged = merged + converter.finish().message
+        chunk = converter.convert(
+            {"id": "s", "choices": [{"index": 0, "delta": {"tool_calls": [part]}}]}
+        )
+        merged = merged + ai_chunk(chunk)
+    merged = merged + ai_chunk(converter.finish())
     assert [(c["id"], c["name"], c["args"]) for c in merged.tool_calls] == [
         ("call_a", "f", {"q": "日本"}),
         ("call_b", "g", {}),
@@ -175,8 +193,16 @@ def test_invalid_arguments_on_invoke_become_invalid_tool_calls() -> None:
                     "role": "assistant",
                     "content": "",
                     "tool_calls": [
-                        {"id": "1", "type": "function", "function": {"name": "f", "arguments": "[1]"}},
-                        {"id": "2", "type": "function", "function": {"name": "g", "arguments": "{"}},
+                        {
+                            "id": "1",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "[1]"},
+                        },
+                        {
+                            "id": "2",
+                            "type": "function",
+                            "function": {"name": "g", "arguments": "{"},
+                        },
                         {"id": "3", "type": "function", "function": {"name": "h", "arguments": ""}},
                     ],
                 },
@@ -184,6 +210,7 @@ def test_invalid_arguments_on_invoke_become_invalid_tool_calls() -> None:
         ],
     }
     message = completion_to_result(payload).generations[0].message
+    assert isinstance(message, AIMessage)
     assert [c["id"] for c in message.invalid_tool_calls] == ["1", "2"]
     assert message.tool_calls[0]["args"] == {}
     assert message.usage_metadata is None

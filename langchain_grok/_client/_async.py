@@ -1,0 +1,203 @@
+"""`AsyncXAIClient`: the asynchronous twin of `XAIClient`, differing only by `await`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from langchain_grok._client._base import BaseClient, OpenStream, T, forget_key
+from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_grok.errors import APIError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from langchain_grok._types import ChatCompletion, ChatCompletionChunk, ModelList
+
+__all__ = ["AsyncXAIClient"]
+
+
+class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
+    """Asynchronous twin of `XAIClient`: same names, awaitable, async iterators, `aclose()`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        """Create a client; the arguments are those of `XAIClient`, with an `httpx.AsyncClient`.
+
+        Raises:
+            ValueError: No API key in the argument or the environment, or a bad `base_url`.
+        """
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            timeout_given=timeout is not None or http_client is None,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it belongs to an injected `httpx.AsyncClient`)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- public API ------------------------------------------------------------------------
+
+    async def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Create a chat completion; see `XAIClient.chat_completion`."""
+        body = self._chat_body(messages, model, temperature, params, stream=False)
+        result = await self.request("POST", "/chat/completions", body, extra_headers)
+        return cast("ChatCompletion", result)
+
+    def stream_chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """Stream a chat completion; see `XAIClient.stream_chat_completion`.
+
+        Use it as `async for chunk in client.stream_chat_completion(...)`; call `aclose()` on
+        the iterator (or let `async for` finish) to release the connection.
+        """
+        body = self._chat_body(messages, model, temperature, params, stream=True)
+        return cast(
+            "AsyncIterator[ChatCompletionChunk]",
+            self.stream("POST", "/chat/completions", body, extra_headers),
+        )
+
+    async def list_models(self) -> ModelList:
+        """List the models the key may use (`GET /v1/models`)."""
+        return cast("ModelList", await self.request("GET", "/models"))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one JSON request with retries and return the decoded JSON body."""
+
+        async def read(response: httpx.Response) -> Any:
+            return self._parse_json(response, await response.aread())
+
+        return await self._send(method, path, body, extra_headers, stream=False, accept=read)
+
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Send one request whose answer is an event stream; yield its decoded JSON events."""
+        opened = await self._send(method, path, body, extra_headers, stream=True, accept=self._open)
+        try:
+            for event in opened.first:
+                yield event
+            if opened.parser.done:
+                return
+            async for chunk in opened.chunks:
+                for event in opened.parser.feed(chunk):
+                    yield event
+                if opened.parser.done:
+                    return
+            for event in opened.parser.finish():
+                yield event
+        except httpx.TransportError as exc:
+            raise self._as_api_error(exc, during="while reading the stream") from exc
+        finally:
+            await opened.response.aclose()
+
+    # -- I/O twins -------------------------------------------------------------------------
+
+    async def _open(self, response: httpx.Response) -> OpenStream[AsyncIterator[bytes]]:
+        parser = self._stream_parser(response)
+        if parser is None:
+            self._raise_for_body(response, await response.aread(), expected="text/event-stream")
+            raise AssertionError  # pragma: no cover - _raise_for_body always raises
+        chunks = response.aiter_bytes()
+        async for chunk in chunks:
+            first = list(parser.feed(chunk))
+            if first or parser.done:
+                return OpenStream(response, chunks, parser, first)
+        return OpenStream(response, chunks, parser, list(parser.finish()))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+        *,
+        stream: bool,
+        accept: Callable[[httpx.Response], Awaitable[T]],
+    ) -> T:
+        attempt = 0
+        while True:
+            request = self._build_request(
+                method, path, body, stream=stream, extra_headers=extra_headers
+            )
+            self._log_sent(request)
+            started = time.monotonic()
+            try:
+                try:
+                    response = await self._http.send(request, stream=True)
+                finally:
+                    forget_key(request)
+                self._log_response(response, started)
+                try:
+                    return await accept(response)
+                except BaseException:
+                    await response.aclose()
+                    raise
+                finally:
+                    if not stream:
+                        await response.aclose()
+            except (httpx.HTTPError, APIError) as exc:
+                error = self._as_api_error(exc, during=f"on {method} {path}")
+                wait = self._retry_wait(error, attempt, request)
+                if wait is None:
+                    if error is exc:
+                        raise
+                    raise error from exc
+            await asyncio.sleep(wait)
+            attempt += 1

@@ -1,0 +1,341 @@
+"""Configuration and every non-I/O step shared by `XAIClient` and `AsyncXAIClient`.
+
+The `_client` package is the only place that imports httpx and talks to the network; this
+module holds what both clients decide the same way (key and URL resolution, timeouts, request
+building, response checks, retry policy, logging), so the sync and async twins differ only by
+`await`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+import httpx
+
+from langchain_grok._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+    REQUEST_ID_HEADERS,
+)
+from langchain_grok._events import EventParser
+from langchain_grok._retry import retry_delay
+from langchain_grok._version import __version__
+from langchain_grok.errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    error_from_payload,
+    error_from_response,
+    is_error_payload,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+logger = logging.getLogger("langchain_grok")
+
+T = TypeVar("T")
+HTTP = TypeVar("HTTP", httpx.Client, httpx.AsyncClient)
+
+_SENSITIVE_HEADERS: Final = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"})
+_REDACTED: Final = "<redacted>"
+_LOOPBACK_NAMES: Final = frozenset({"localhost"})
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """The key from the argument or `XAI_API_KEY`; fails before any request when there is none."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key or not key.strip():
+        msg = (
+            f"No xAI API key: pass api_key=... or set the {API_KEY_ENV} environment variable "
+            "(create a key at https://console.x.ai)."
+        )
+        raise ValueError(msg)
+    return key.strip()
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The base URL from the argument, `XAI_API_BASE`, or xAI's public endpoint."""
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    return url.rstrip("/")
+
+
+def build_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """Turn the user's timeout into httpx's; None means our finite defaults, never "forever".
+
+    A bare number bounds every phase (so `timeout=30` also bounds the wait between two stream
+    events), except connecting, which keeps its shorter default.
+    """
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(
+            connect=DEFAULT_CONNECT_TIMEOUT,
+            read=DEFAULT_READ_TIMEOUT,
+            write=DEFAULT_WRITE_TIMEOUT,
+            pool=DEFAULT_POOL_TIMEOUT,
+        )
+    return httpx.Timeout(timeout, connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A copy of the headers that is safe to log."""
+    return {
+        name: (_REDACTED if name.lower() in _SENSITIVE_HEADERS else value)
+        for name, value in headers
+    }
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def request_id_of(headers: httpx.Headers) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def forget_key(request: httpx.Request) -> None:
+    # Once a request has been sent its headers are only of use to error reports and debuggers,
+    # which must never see the key.
+    if "authorization" in request.headers:
+        request.headers["authorization"] = _REDACTED
+
+
+def _transport_error(exc: httpx.TransportError, *, during: str) -> APIConnectionError:
+    if isinstance(exc, httpx.PoolTimeout):
+        msg = (
+            "Timed out waiting for a free connection in the pool; raise the httpx limits "
+            "(max_connections) or lower concurrency"
+        )
+        return APITimeoutError(msg)
+    if isinstance(exc, httpx.TimeoutException):
+        kind = type(exc).__name__
+        return APITimeoutError(f"Request timed out ({kind}) {during}")
+    detail = str(exc) or type(exc).__name__
+    return APIConnectionError(f"Connection error {during}: {detail}")
+
+
+@dataclass(slots=True)
+class OpenStream(Generic[T]):
+    """A stream that has produced its first events and may no longer be retried."""
+
+    response: httpx.Response
+    chunks: T
+    parser: EventParser
+    first: list[dict[str, Any]]
+
+
+class BaseClient(Generic[HTTP]):
+    """Configuration and every non-I/O step shared by the sync and async clients."""
+
+    _http: HTTP
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        default_headers: Mapping[str, str] | None,
+        timeout_given: bool,
+    ) -> None:
+        if max_retries < 0:
+            msg = f"max_retries must be >= 0, got {max_retries}"
+            raise ValueError(msg)
+        self._api_key = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        url = httpx.URL(self.base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            msg = f"base_url must be an http(s) URL, got {self.base_url!r}"
+            raise ValueError(msg)
+        if url.scheme == "http" and not _is_loopback(url.host):
+            warnings.warn(
+                f"base_url {self.base_url!r} is plain http: the API key would travel "
+                "unencrypted. Use https for anything but a local server.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.max_retries = max_retries
+        self.timeout = build_timeout(timeout)
+        # An injected httpx client keeps its own timeouts unless the caller also named one.
+        self._timeout_given = timeout_given
+        self._headers = {
+            "accept": "application/json",
+            "content-type": "application/json",
+            "user-agent": f"langchain-grok/{__version__} httpx/{httpx.__version__}",
+            **dict(default_headers or {}),
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    # -- request building -------------------------------------------------------------------
+
+    def _build_request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        headers = dict(self._headers)
+        if stream:
+            headers["accept"] = "text/event-stream"
+        if extra_headers:
+            headers.update(extra_headers)
+        headers["authorization"] = f"Bearer {self._api_key}"
+        timeout: Any = self.timeout if self._timeout_given else httpx.USE_CLIENT_DEFAULT
+        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        if content is None:
+            del headers["content-type"]
+        return self._http.build_request(
+            method, self.base_url + path, content=content, headers=headers, timeout=timeout
+        )
+
+    # -- response checks (pure) -------------------------------------------------------------
+
+    def _raise_for_body(self, response: httpx.Response, raw: bytes, *, expected: str) -> None:
+        """Raise the typed error for a response that is not the `expected` content type.
+
+        Called for every error status, and for a 200 whose content type is wrong, which is how
+        xAI reports overload in-band (`{code, error}` JSON on a stream request).
+        """
+        request_id = request_id_of(response.headers)
+        if response.status_code >= 400:  # noqa: PLR2004
+            raise error_from_response(response, raw, request_id)
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            payload = None
+        if is_error_payload(payload):
+            raise error_from_payload(payload, response=response, request_id=request_id)
+        content_type = response.headers.get("content-type", "(none)")
+        msg = (
+            f"Expected {expected} from {response.request.url.path}, got {content_type} "
+            f"with HTTP {response.status_code}: {raw[:200]!r}"
+        )
+        raise APIResponseValidationError(
+            msg, status_code=response.status_code, request_id=request_id
+        )
+
+    def _parse_json(self, response: httpx.Response, raw: bytes) -> Any:
+        request_id = request_id_of(response.headers)
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400 or "json" not in content_type:  # noqa: PLR2004
+            self._raise_for_body(response, raw, expected="application/json")
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            msg = f"Response body is not valid JSON: {raw[:200]!r}"
+            raise APIResponseValidationError(
+                msg, status_code=response.status_code, request_id=request_id
+            ) from exc
+        if is_error_payload(payload):
+            raise error_from_payload(payload, response=response, request_id=request_id)
+        return payload
+
+    def _stream_parser(self, response: httpx.Response) -> EventParser | None:
+        """A parser when the response really is an event stream; None when it must be read."""
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400 or "text/event-stream" not in content_type:  # noqa: PLR2004
+            return None
+        return EventParser(
+            status_code=response.status_code, request_id=request_id_of(response.headers)
+        )
+
+    # -- retry policy and logging -----------------------------------------------------------
+
+    def _as_api_error(self, exc: Exception, *, during: str) -> APIError:
+        if isinstance(exc, APIError):
+            return exc
+        if isinstance(exc, httpx.TransportError):
+            return _transport_error(exc, during=during)
+        msg = f"HTTP client error {during}: {type(exc).__name__}: {exc}"
+        error = APIConnectionError(msg)
+        error.is_retryable = False  # redirects, decoding: sending again gives the same result
+        return error
+
+    def _retry_wait(self, error: APIError, attempt: int, request: httpx.Request) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise `error`."""
+        if attempt >= self.max_retries or not error.is_retryable:
+            return None
+        headers = None
+        if isinstance(error, APIStatusError) and error.response is not None:
+            headers = error.response.headers
+        delay = retry_delay(attempt, headers)
+        logger.debug(
+            "Retrying %s %s in %.2f s (retry %d of %d) after: %s",
+            request.method,
+            request.url,
+            delay,
+            attempt + 1,
+            self.max_retries,
+            error.message,
+        )
+        return delay
+
+    def _log_sent(self, request: httpx.Request) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "HTTP %s %s headers=%s",
+                request.method,
+                request.url,
+                redact_headers(request.headers.multi_items()),
+            )
+
+    def _log_response(self, response: httpx.Response, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "HTTP %s %s -> %d in %.0f ms (request_id=%s)",
+                response.request.method,
+                response.request.url,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                request_id_of(response.headers),
+            )
+
+    @staticmethod
+    def _chat_body(
+        messages: Sequence[Mapping[str, Any]],
+        model: str,
+        temperature: float | None,
+        params: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": model, "messages": list(messages)}
+        if temperature is not None:
+            body["temperature"] = temperature
+        body.update(params)
+        if stream:
+            body["stream"] = True
+        else:
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+        return body

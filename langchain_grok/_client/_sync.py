@@ -1,0 +1,233 @@
+"""`XAIClient`: the synchronous twin (network I/O only; decisions live in `_base`)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from langchain_grok._client._base import BaseClient, OpenStream, T, forget_key
+from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_grok.errors import APIError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from langchain_grok._types import ChatCompletion, ChatCompletionChunk, ModelList
+
+__all__ = ["XAIClient"]
+
+
+class XAIClient(BaseClient[httpx.Client]):
+    """Synchronous client for the xAI REST API.
+
+    One instance holds one connection pool; reuse it across calls and close it (or use it as a
+    context manager) when done. Requests are retried on connection failures, timeouts, 408,
+    409, 429 (except exhausted credits) and 5xx with jittered exponential backoff, honouring
+    `retry-after-ms` / `retry-after`; streams are retried only until their first event.
+
+    Example:
+        >>> with XAIClient() as client:  # doctest: +SKIP
+        ...     reply = client.chat_completion([{"role": "user", "content": "Hi"}])
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        """Create a client.
+
+        Args:
+            api_key: xAI API key; defaults to the `XAI_API_KEY` environment variable.
+            base_url: API root including `/v1`; defaults to `XAI_API_BASE`, then
+                `https://api.x.ai/v1`.
+            timeout: Seconds, or an `httpx.Timeout`; None gives finite defaults (connect 10 s,
+                read 600 s, which is also the longest silence tolerated inside a stream).
+            max_retries: Retries after the first attempt (0 disables retrying).
+            default_headers: Headers added to every request.
+            http_client: An `httpx.Client` to use as given (proxies, transports, limits, its
+                own timeouts unless `timeout` is also passed). It is not closed by `close()`.
+
+        Raises:
+            ValueError: No API key in the argument or the environment, or a bad `base_url`.
+        """
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            timeout_given=timeout is not None or http_client is None,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self.timeout)
+
+    def close(self) -> None:
+        """Close the connection pool (unless it belongs to an injected `httpx.Client`)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- public API ------------------------------------------------------------------------
+
+    def chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Create a chat completion (`POST /v1/chat/completions`).
+
+        Args:
+            messages: xAI message dicts, sent as given.
+            model: Model id or alias.
+            temperature: Sampling temperature; omitted from the body when None.
+            extra_headers: Headers for this request only (e.g. `x-grok-conv-id`).
+            **params: Any other body fields (tools, tool_choice, response_format, ...).
+
+        Returns:
+            The decoded `chat.completion` JSON.
+        """
+        body = self._chat_body(messages, model, temperature, params, stream=False)
+        return cast(
+            "ChatCompletion", self.request("POST", "/chat/completions", body, extra_headers)
+        )
+
+    def stream_chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> Iterator[ChatCompletionChunk]:
+        """Stream a chat completion; yields each decoded `chat.completion.chunk`.
+
+        The request is sent when iteration starts. Breaking out of the loop (or closing the
+        iterator) closes the HTTP response. A connection lost mid-stream raises
+        `APIConnectionError`; the stream never just stops early.
+        """
+        body = self._chat_body(messages, model, temperature, params, stream=True)
+        return cast(
+            "Iterator[ChatCompletionChunk]",
+            self.stream("POST", "/chat/completions", body, extra_headers),
+        )
+
+    def list_models(self) -> ModelList:
+        """List the models the key may use (`GET /v1/models`)."""
+        return cast("ModelList", self.request("GET", "/models"))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one JSON request with retries and return the decoded JSON body."""
+
+        def read(response: httpx.Response) -> Any:
+            return self._parse_json(response, response.read())
+
+        return self._send(method, path, body, extra_headers, stream=False, accept=read)
+
+    def stream(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Send one request whose answer is an event stream; yield its decoded JSON events."""
+        opened = self._send(method, path, body, extra_headers, stream=True, accept=self._open)
+        try:
+            yield from opened.first
+            if opened.parser.done:
+                return
+            for chunk in opened.chunks:
+                yield from opened.parser.feed(chunk)
+                if opened.parser.done:
+                    return
+            yield from opened.parser.finish()
+        except httpx.TransportError as exc:
+            raise self._as_api_error(exc, during="while reading the stream") from exc
+        finally:
+            opened.response.close()
+
+    # -- I/O twins -------------------------------------------------------------------------
+
+    def _open(self, response: httpx.Response) -> OpenStream[Iterator[bytes]]:
+        parser = self._stream_parser(response)
+        if parser is None:
+            self._raise_for_body(response, response.read(), expected="text/event-stream")
+            raise AssertionError  # pragma: no cover - _raise_for_body always raises
+        chunks = response.iter_bytes()
+        for chunk in chunks:
+            first = list(parser.feed(chunk))
+            if first or parser.done:
+                return OpenStream(response, chunks, parser, first)
+        return OpenStream(response, chunks, parser, list(parser.finish()))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+        *,
+        stream: bool,
+        accept: Callable[[httpx.Response], T],
+    ) -> T:
+        attempt = 0
+        while True:
+            request = self._build_request(
+                method, path, body, stream=stream, extra_headers=extra_headers
+            )
+            self._log_sent(request)
+            started = time.monotonic()
+            try:
+                try:
+                    response = self._http.send(request, stream=True)
+                finally:
+                    forget_key(request)
+                self._log_response(response, started)
+                try:
+                    return accept(response)
+                except BaseException:
+                    response.close()
+                    raise
+                finally:
+                    if not stream:
+                        response.close()
+            except (httpx.HTTPError, APIError) as exc:
+                error = self._as_api_error(exc, during=f"on {method} {path}")
+                wait = self._retry_wait(error, attempt, request)
+                if wait is None:
+                    if error is exc:
+                        raise
+                    raise error from exc
+            time.sleep(wait)
+            attempt += 1

@@ -1,0 +1,85 @@
+"""Bytes of a chat-completions event stream in, decoded JSON chunks out (pure, no I/O).
+
+Shared by the sync and async clients; it raises instead of returning when the stream breaks its
+protocol, so that a truncated or corrupt stream can never be mistaken for a finished answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from langchain_grok._sse import SSEDecodeError, SSEDecoder
+from langchain_grok.errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    error_from_payload,
+    is_error_payload,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["EventParser"]
+
+_DONE: Final = "[DONE]"
+
+
+class EventParser:
+    """Bytes of a chat-completions event stream in, decoded JSON chunks out (no I/O).
+
+    It raises instead of returning when the stream breaks its protocol: a frame that is not
+    JSON, an error frame, or a body that ends before `[DONE]` (a cut stream must never look like
+    a finished answer).
+    """
+
+    __slots__ = ("_decoder", "done", "request_id", "status_code")
+
+    def __init__(self, *, status_code: int, request_id: str | None) -> None:
+        self._decoder = SSEDecoder()
+        self.done = False
+        self.status_code = status_code
+        self.request_id = request_id
+
+    def feed(self, chunk: bytes) -> Iterator[dict[str, Any]]:
+        try:
+            events = self._decoder.feed(chunk)
+        except SSEDecodeError as exc:
+            raise self._invalid(str(exc)) from exc
+        for event in events:
+            yield from self._decode(event.data)
+            if self.done:
+                return
+
+    def finish(self) -> Iterator[dict[str, Any]]:
+        try:
+            events = self._decoder.flush()
+        except SSEDecodeError as exc:
+            raise self._invalid(str(exc)) from exc
+        for event in events:
+            yield from self._decode(event.data)
+            if self.done:
+                return
+        msg = "The event stream ended before [DONE]: the answer is incomplete"
+        raise APIConnectionError(msg, request_id=self.request_id)
+
+    def _decode(self, data: str) -> Iterator[dict[str, Any]]:
+        if data == _DONE:
+            self.done = True
+            return
+        try:
+            payload = json.loads(data)
+        except ValueError as exc:
+            msg = f"Malformed JSON in stream event: {data[:200]!r}"
+            raise self._invalid(msg) from exc
+        if not isinstance(payload, dict):
+            msg = f"Stream event is not a JSON object: {data[:200]!r}"
+            raise self._invalid(msg)
+        if is_error_payload(payload):
+            raise error_from_payload(payload, request_id=self.request_id)
+        yield payload
+
+    def _invalid(self, message: str) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            message, status_code=self.status_code, request_id=self.request_id
+        )
