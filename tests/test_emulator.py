@@ -30,7 +30,6 @@ from langchain_grok.testing import (
     tool_call_reply,
 )
 
-pytest_plugins = ["langchain_grok.testing.pytest_plugin"]
 
 CHAT = "/v1/chat/completions"
 USAGE_KEYS = [

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from langchain_grok._client._base import BaseClient, OpenStream, T, forget_key
+from langchain_grok._client._base import DRAIN_LIMIT, BaseClient, OpenStream, T, forget_key
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+    from collections.abc import (
+        AsyncGenerator,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Mapping,
+        Sequence,
+    )
     from types import TracebackType
 
     from typing_extensions import Self
@@ -48,13 +56,39 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
             default_headers=default_headers,
             timeout_given=timeout is not None or http_client is None,
         )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
+        self._given_http = http_client
+        # Connections belong to the event loop that opened them: reusing one from a loop that
+        # has since closed fails ("Event loop is closed"), which is what a second
+        # `asyncio.run(...)` would do. So an owned pool is kept per loop, and closed by that
+        # loop's own shutdown (see _close_with_loop).
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it belongs to an injected `httpx.AsyncClient`)."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close this event loop's connection pool.
+
+        An injected `httpx.AsyncClient` is left open. Pools of loops that already ended were
+        closed when those loops shut down.
+        """
+        entry = self._pools.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            http, closer = entry
+            await http.aclose()
+            await closer.aclose()
+
+    async def _http(self) -> httpx.AsyncClient:
+        """The pool for the running event loop: the injected client, or our own for this loop."""
+        if self._given_http is not None:
+            return self._given_http
+        loop = asyncio.get_running_loop()
+        entry = self._pools.get(loop)
+        if entry is None:
+            http = httpx.AsyncClient(timeout=self.timeout)
+            closer = _close_with_loop(http)
+            await anext(closer)  # registers it with the loop's async-generator shutdown
+            entry = self._pools[loop] = (http, closer)
+        return entry[0]
 
     async def __aenter__(self) -> Self:
         return self
@@ -133,17 +167,33 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         try:
             for event in opened.first:
                 yield event
-            if opened.parser.done:
-                return
-            async for chunk in opened.chunks:
-                for event in opened.parser.feed(chunk):
-                    yield event
-                if opened.parser.done:
-                    return
-            for event in opened.parser.finish():
-                yield event
+            if not opened.parser.done:
+                async for chunk in opened.chunks:
+                    for event in opened.parser.feed(chunk):
+                        yield event
+                    if opened.parser.done:
+                        break
+                else:
+                    for event in opened.parser.finish():
+                        yield event
         except httpx.TransportError as exc:
+            await opened.response.aclose()
             raise self._as_api_error(exc, during="while reading the stream") from exc
+        finally:
+            if not opened.response.is_closed:
+                await self._drain(opened)
+
+    async def _drain(self, opened: OpenStream[AsyncIterator[bytes]]) -> None:
+        # See XAIClient._drain: read the terminator after [DONE] so the connection is reused.
+        try:
+            if opened.parser.done:
+                drained = 0
+                async for chunk in opened.chunks:
+                    drained += len(chunk)
+                    if drained > DRAIN_LIMIT:
+                        break
+        except httpx.TransportError:
+            pass
         finally:
             await opened.response.aclose()
 
@@ -173,14 +223,15 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
     ) -> T:
         attempt = 0
         while True:
+            http = await self._http()
             request = self._build_request(
-                method, path, body, stream=stream, extra_headers=extra_headers
+                http, method, path, body, stream=stream, extra_headers=extra_headers
             )
             self._log_sent(request)
             started = time.monotonic()
             try:
                 try:
-                    response = await self._http.send(request, stream=True)
+                    response = await http.send(request, stream=True)
                 finally:
                     forget_key(request)
                 self._log_response(response, started)
@@ -201,3 +252,17 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
                     raise error from exc
             await asyncio.sleep(wait)
             attempt += 1
+
+
+async def _close_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Close `http` when its event loop shuts down.
+
+    `asyncio.run` (and every well-behaved loop owner) calls `loop.shutdown_asyncgens()` before
+    closing the loop, which closes every async generator still suspended in it. Parking this
+    generator at its `yield` turns that into a hook that closes the pool's sockets inside the
+    loop that owns them, instead of leaving them to the garbage collector.
+    """
+    try:
+        yield
+    finally:
+        await http.aclose()

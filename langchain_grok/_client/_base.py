@@ -54,6 +54,8 @@ HTTP = TypeVar("HTTP", httpx.Client, httpx.AsyncClient)
 _SENSITIVE_HEADERS: Final = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"})
 _REDACTED: Final = "<redacted>"
 _LOOPBACK_NAMES: Final = frozenset({"localhost"})
+# How much of a body may follow [DONE] and still be read so the connection can be reused.
+DRAIN_LIMIT: Final = 64 * 1024
 
 
 def resolve_api_key(api_key: str | None) -> str:
@@ -151,8 +153,6 @@ class OpenStream(Generic[T]):
 class BaseClient(Generic[HTTP]):
     """Configuration and every non-I/O step shared by the sync and async clients."""
 
-    _http: HTTP
-
     def __init__(
         self,
         *,
@@ -197,6 +197,7 @@ class BaseClient(Generic[HTTP]):
 
     def _build_request(
         self,
+        http: HTTP,
         method: str,
         path: str,
         body: Mapping[str, Any] | None,
@@ -214,7 +215,7 @@ class BaseClient(Generic[HTTP]):
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         if content is None:
             del headers["content-type"]
-        return self._http.build_request(
+        return http.build_request(
             method, self.base_url + path, content=content, headers=headers, timeout=timeout
         )
 

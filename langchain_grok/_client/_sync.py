@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from langchain_grok._client._base import BaseClient, OpenStream, T, forget_key
+from langchain_grok._client._base import DRAIN_LIMIT, BaseClient, OpenStream, T, forget_key
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
 
@@ -75,6 +76,13 @@ class XAIClient(BaseClient[httpx.Client]):
         """Close the connection pool (unless it belongs to an injected `httpx.Client`)."""
         if self._owns_http:
             self._http.close()
+
+    def __del__(self) -> None:
+        # A forgotten client (e.g. one a ChatGrok created lazily) must not leave sockets for the
+        # garbage collector to find: close the pool we own.
+        if getattr(self, "_owns_http", False):
+            with contextlib.suppress(Exception):
+                self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -165,15 +173,33 @@ class XAIClient(BaseClient[httpx.Client]):
         opened = self._send(method, path, body, extra_headers, stream=True, accept=self._open)
         try:
             yield from opened.first
-            if opened.parser.done:
-                return
-            for chunk in opened.chunks:
-                yield from opened.parser.feed(chunk)
-                if opened.parser.done:
-                    return
-            yield from opened.parser.finish()
+            if not opened.parser.done:
+                for chunk in opened.chunks:
+                    yield from opened.parser.feed(chunk)
+                    if opened.parser.done:
+                        break
+                else:
+                    yield from opened.parser.finish()
         except httpx.TransportError as exc:
+            opened.response.close()
             raise self._as_api_error(exc, during="while reading the stream") from exc
+        finally:
+            if not opened.response.is_closed:
+                self._drain(opened)
+
+    def _drain(self, opened: OpenStream[Iterator[bytes]]) -> None:
+        # After [DONE] only the body's terminator is left: reading it lets the connection go
+        # back to the pool. A consumer that stopped early, or a server that keeps talking,
+        # gets the connection closed instead.
+        try:
+            if opened.parser.done:
+                drained = 0
+                for chunk in opened.chunks:
+                    drained += len(chunk)
+                    if drained > DRAIN_LIMIT:
+                        break
+        except httpx.TransportError:
+            pass  # the answer was complete; a failure in the terminator changes nothing
         finally:
             opened.response.close()
 
@@ -204,7 +230,7 @@ class XAIClient(BaseClient[httpx.Client]):
         attempt = 0
         while True:
             request = self._build_request(
-                method, path, body, stream=stream, extra_headers=extra_headers
+                self._http, method, path, body, stream=stream, extra_headers=extra_headers
             )
             self._log_sent(request)
             started = time.monotonic()
