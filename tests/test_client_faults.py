@@ -342,7 +342,9 @@ def test_recorded_streams_replay_through_the_client(fake_xai_server: FakeXAIServ
 
     for prefix in names("_stream_"):
         sse = load(prefix)["response"]["sse"]
-        fake_xai_server.script(ScriptedReply(raw_body=sse.encode(), content_type="text/event-stream"))
+        fake_xai_server.script(
+            ScriptedReply(raw_body=sse.encode(), content_type="text/event-stream")
+        )
         with XAIClient(api_key=fake_xai_server.api_key, base_url=fake_xai_server.base_url) as c:
             chunks = list(c.stream_chat_completion(MESSAGES))
         expected = sse.count("data: {")

@@ -30,7 +30,6 @@ from langchain_grok.testing import (
     tool_call_reply,
 )
 
-
 CHAT = "/v1/chat/completions"
 USAGE_KEYS = [
     "prompt_tokens",
