@@ -231,7 +231,7 @@ class ChatGrok(BaseChatModel):
         }
 
     def _check_process(self) -> None:
-        # A pool inherited through fork() shares sockets with the parent: start afresh.
+        # Clients made before fork() point at the parent's pool: make new ones in the child.
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._client = None
@@ -242,7 +242,11 @@ class ChatGrok(BaseChatModel):
         """The sync `XAIClient` this model sends through (one connection pool per process)."""
         self._check_process()
         if self._client is None:
-            self._client = XAIClient(**self._client_args(), http_client=self.http_client)
+            self._client = XAIClient(
+                **self._client_args(),
+                http_client=self.http_client,
+                share_pool=self.http_client is None,
+            )
         return self._client
 
     @property
@@ -251,7 +255,9 @@ class ChatGrok(BaseChatModel):
         self._check_process()
         if self._async_client is None:
             self._async_client = AsyncXAIClient(
-                **self._client_args(), http_client=self.http_async_client
+                **self._client_args(),
+                http_client=self.http_async_client,
+                share_pool=self.http_async_client is None,
             )
         return self._async_client
 

@@ -1,4 +1,6 @@
-"""Access to the real exchanges in ../shared/recordings (the closest thing to the live API)."""
+"""The real api.x.ai exchanges (copied from the project's shared recordings into
+`fixtures/recordings`, so the suite is self-contained): the closest thing to the live API.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
+RECORDINGS = Path(__file__).resolve().parent / "fixtures" / "recordings"
 
 
 def load(prefix: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from langchain_grok.errors import (
     parse_error_body,
 )
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
+RECORDINGS = Path(__file__).resolve().parent / "fixtures" / "recordings"
 
 
 def response(status: int, body: bytes, content_type: str = "application/json") -> httpx.Response:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from langchain_grok._sse import ServerSentEvent, SSEDecodeError, SSEDecoder
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
+RECORDINGS = Path(__file__).resolve().parent / "fixtures" / "recordings"
 
 
 def decode(*chunks: bytes, cap: int = 1 << 20) -> list[ServerSentEvent]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
 from langchain_grok._client._base import DRAIN_LIMIT, BaseClient, OpenStream, T, forget_key
+from langchain_grok._client._pools import drop_loop_pool, loop_pool
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
 
 if TYPE_CHECKING:
     from collections.abc import (
-        AsyncGenerator,
         AsyncIterator,
         Awaitable,
         Callable,
@@ -42,8 +41,13 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        *,
+        share_pool: bool = False,
     ) -> None:
         """Create a client; the arguments are those of `XAIClient`, with an `httpx.AsyncClient`.
+
+        Connections are pooled per event loop, so one client can serve several
+        `asyncio.run(...)` calls; each loop's pool is closed when that loop shuts down.
 
         Raises:
             ValueError: No API key in the argument or the environment, or a bad `base_url`.
@@ -57,38 +61,24 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
             timeout_given=timeout is not None or http_client is None,
         )
         self._given_http = http_client
-        # Connections belong to the event loop that opened them: reusing one from a loop that
-        # has since closed fails ("Event loop is closed"), which is what a second
-        # `asyncio.run(...)` would do. So an owned pool is kept per loop, and closed by that
-        # loop's own shutdown (see _close_with_loop).
-        self._pools: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
-        ] = weakref.WeakKeyDictionary()
+        # Owned pools are kept per event loop (see _pools.loop_pool); `share_pool` uses the one
+        # every sharing client of the loop uses.
+        self._pool_key: object = "shared" if share_pool else object()
 
     async def aclose(self) -> None:
-        """Close this event loop's connection pool.
+        """Close this client's pool for the running event loop.
 
-        An injected `httpx.AsyncClient` is left open. Pools of loops that already ended were
-        closed when those loops shut down.
+        An injected `httpx.AsyncClient` and the shared pool are left open; pools of loops that
+        already ended were closed when those loops shut down.
         """
-        entry = self._pools.pop(asyncio.get_running_loop(), None)
-        if entry is not None:
-            http, closer = entry
-            await http.aclose()
-            await closer.aclose()
+        if self._given_http is None and self._pool_key != "shared":
+            await drop_loop_pool(self._pool_key)
 
     async def _http(self) -> httpx.AsyncClient:
-        """The pool for the running event loop: the injected client, or our own for this loop."""
+        """The injected client, or the pool for the running event loop."""
         if self._given_http is not None:
             return self._given_http
-        loop = asyncio.get_running_loop()
-        entry = self._pools.get(loop)
-        if entry is None:
-            http = httpx.AsyncClient(timeout=self.timeout)
-            closer = _close_with_loop(http)
-            await anext(closer)  # registers it with the loop's async-generator shutdown
-            entry = self._pools[loop] = (http, closer)
-        return entry[0]
+        return await loop_pool(self._pool_key, self.timeout)
 
     async def __aenter__(self) -> Self:
         return self
@@ -252,17 +242,3 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
                     raise error from exc
             await asyncio.sleep(wait)
             attempt += 1
-
-
-async def _close_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """Close `http` when its event loop shuts down.
-
-    `asyncio.run` (and every well-behaved loop owner) calls `loop.shutdown_asyncgens()` before
-    closing the loop, which closes every async generator still suspended in it. Parking this
-    generator at its `yield` turns that into a hook that closes the pool's sockets inside the
-    loop that owns them, instead of leaving them to the garbage collector.
-    """
-    try:
-        yield
-    finally:
-        await http.aclose()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from langchain_grok._client._base import DRAIN_LIMIT, BaseClient, OpenStream, T, forget_key
+from langchain_grok._client._pools import process_pool
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
 
@@ -44,6 +45,8 @@ class XAIClient(BaseClient[httpx.Client]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        *,
+        share_pool: bool = False,
     ) -> None:
         """Create a client.
 
@@ -57,6 +60,8 @@ class XAIClient(BaseClient[httpx.Client]):
             default_headers: Headers added to every request.
             http_client: An `httpx.Client` to use as given (proxies, transports, limits, its
                 own timeouts unless `timeout` is also passed). It is not closed by `close()`.
+            share_pool: Use the connection pool shared by every sharing client in this process
+                (what `ChatGrok` does, as it is never closed); `close()` leaves it open.
 
         Raises:
             ValueError: No API key in the argument or the environment, or a bad `base_url`.
@@ -69,8 +74,13 @@ class XAIClient(BaseClient[httpx.Client]):
             default_headers=default_headers,
             timeout_given=timeout is not None or http_client is None,
         )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout)
+        self._owns_http = http_client is None and not share_pool
+        if http_client is not None:
+            self._http = http_client
+        elif share_pool:
+            self._http = process_pool(self.timeout)
+        else:
+            self._http = httpx.Client(timeout=self.timeout)
 
     def close(self) -> None:
         """Close the connection pool (unless it belongs to an injected `httpx.Client`)."""

@@ -50,7 +50,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
-    json: Any | None
+    json: Any
     connection_id: int
     outcome: Outcome = PENDING
     status: int | None = None
