@@ -156,13 +156,12 @@ class ChunkConverter:
     count tokens many times over.
     """
 
-    __slots__ = ("_finish_reason", "_last_payload", "_logprobs", "_usage")
+    __slots__ = ("_finish_reason", "_last_payload", "_usage")
 
     def __init__(self) -> None:
         self._usage: dict[str, Any] | None = None
         self._finish_reason: str | None = None
         self._last_payload: Mapping[str, Any] = {}
-        self._logprobs: list[Any] = []
 
     def convert(self, payload: Mapping[str, Any]) -> ChatGenerationChunk | None:
         """The message chunk for one decoded stream chunk, or None when it carries no content."""
@@ -195,8 +194,6 @@ class ChunkConverter:
         extra = {"reasoning_content": reasoning} if reasoning else {}
         logprobs = choice.get("logprobs")
         info = {"logprobs": logprobs} if logprobs else None
-        if logprobs:
-            self._logprobs.append(logprobs)
         message = AIMessageChunk(
             content=content,
             additional_kwargs=extra,

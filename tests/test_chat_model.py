@@ -431,3 +431,27 @@ def test_usage_normaliser_invariants(
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] == total
     assert usage["output_tokens"] >= usage["output_token_details"]["reasoning"] >= 0
     assert usage["input_token_details"]["cache_read"] <= usage["input_tokens"]
+
+
+def test_rate_limiter_is_consulted_before_each_request(fake_xai_server: FakeXAIServer) -> None:
+    from langchain_core.rate_limiters import BaseRateLimiter
+
+    class CountingLimiter(BaseRateLimiter):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def acquire(self, *, blocking: bool = True) -> bool:
+            self.calls += 1
+            return True
+
+        async def aacquire(self, *, blocking: bool = True) -> bool:
+            self.calls += 1
+            return True
+
+    limiter = CountingLimiter()
+    model = grok(fake_xai_server, rate_limiter=limiter)
+    model.invoke("a")
+    list(model.stream("b"))
+    asyncio.run(model.ainvoke("c"))
+    assert limiter.calls == 3
+    assert len(fake_xai_server.requests) == 3

@@ -214,3 +214,29 @@ def test_invalid_arguments_on_invoke_become_invalid_tool_calls() -> None:
     assert [c["id"] for c in message.invalid_tool_calls] == ["1", "2"]
     assert message.tool_calls[0]["args"] == {}
     assert message.usage_metadata is None
+
+
+def test_logprobs_on_invoke_and_stream() -> None:
+    logprobs = {
+        "content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}]
+    }
+    payload = {
+        "id": "x",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hi"},
+                "finish_reason": "stop",
+                "logprobs": logprobs,
+            }
+        ],
+    }
+    (generation,) = completion_to_result(payload).generations
+    assert generation.message.response_metadata["logprobs"] == logprobs
+    converter = ChunkConverter()
+    chunk = converter.convert(
+        {"id": "x", "choices": [{"index": 0, "delta": {"content": "Hi"}, "logprobs": logprobs}]}
+    )
+    assert chunk is not None
+    assert chunk.generation_info == {"logprobs": logprobs}
