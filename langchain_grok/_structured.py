@@ -6,21 +6,25 @@ here builds request kwargs or LangChain runnables from user schemas.
 
 from __future__ import annotations
 
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.exceptions import OutputParserException
+from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
     PydanticToolsParser,
 )
-from langchain_core.runnables import RunnableMap, RunnablePassthrough
+from langchain_core.output_parsers.transform import BaseCumulativeTransformOutputParser
+from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.runnables import RunnableGenerator, RunnableLambda
+from langchain_core.runnables.utils import AddableDict
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
+    from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
@@ -34,6 +38,23 @@ __all__ = [
 StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
 _METHODS: tuple[str, ...] = ("json_schema", "function_calling", "json_mode")
 
+# Tools xAI runs itself (xai-api.md section 6); they exist only on the Responses API.
+SERVER_TOOL_TYPES = frozenset(
+    {
+        "web_search",
+        "x_search",
+        "code_execution",
+        "code_interpreter",
+        "collections_search",
+        "file_search",
+        "mcp",
+        "image_generation",
+        "view_image",
+        "view_x_video",
+        "shell",
+    }
+)
+
 
 def format_tools(
     tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
@@ -42,15 +63,26 @@ def format_tools(
 ) -> list[dict[str, Any]]:
     """Every tool form LangChain users pass, as xAI `{"type": "function", ...}` dicts.
 
-    Dicts that already name another `type` (server-side tools such as `web_search`) pass
-    through unchanged.
+    Accepts `BaseTool`s, `@tool` and plain functions, pydantic models (v1 and v2), TypedDicts,
+    JSON schemas, OpenAI-format dicts and `Runnable.as_tool()`.
+
+    Raises:
+        ValueError: A server-side tool (those run only on xAI's Responses API, which ChatGrok
+            does not speak yet), or something that is not a tool, named by its position.
     """
     formatted = []
-    for tool in tools:
-        if isinstance(tool, dict) and tool.get("type") not in (None, "function"):
-            formatted.append(dict(tool))
-            continue
-        formatted.append(convert_to_openai_tool(tool, strict=strict))
+    for position, tool in enumerate(tools):
+        if isinstance(tool, dict) and tool.get("type") in SERVER_TOOL_TYPES:
+            msg = (
+                f"tool {position} is xAI's server-side {tool['type']!r} tool, which runs only "
+                "on the Responses API; ChatGrok sends Chat Completions, so bind function tools"
+            )
+            raise ValueError(msg)
+        try:
+            formatted.append(convert_to_openai_tool(tool, strict=strict))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            msg = f"tool {position} ({type(tool).__name__}) cannot be used as a tool: {exc}"
+            raise ValueError(msg) from exc
     return formatted
 
 
@@ -162,9 +194,9 @@ def structured_output_pipeline(
             ls_structured_output_format=format_info,
         )
         if is_pydantic:
-            parser = PydanticToolsParser(tools=[schema], first_tool_only=True)
+            parser = _StrictPydanticToolsParser(tools=[schema], first_tool_only=True)
         else:
-            parser = JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
+            parser = _StrictJsonToolsParser(key_name=tool_name, first_tool_only=True)
     elif method == "json_mode":
         model = bind(
             response_format={"type": "json_object"},
@@ -180,15 +212,149 @@ def structured_output_pipeline(
         parser = _json_parser(schema, is_pydantic=is_pydantic)
     if not include_raw:
         return model | parser
-    parsed = RunnablePassthrough.assign(
-        parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
-    )
-    fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-    with_fallback = parsed.with_fallbacks([fallback], exception_key="parsing_error")
-    return RunnableMap(raw=model) | with_fallback
+    return model | _with_raw(parser)
+
+
+def _require_call(value: Any, result: list[Generation], *, partial: bool) -> Any:
+    """Fail loudly when the final reply holds no usable call.
+
+    LangChain's tool parsers return None when the model answered in text or sent arguments
+    that are not JSON; `with_structured_output` would then hand the caller a silent None, and
+    `include_raw=True` would report no parsing error at all.
+    """
+    if value is None and not partial:
+        message = result[0].message if result and isinstance(result[0], ChatGeneration) else None
+        invalid = getattr(message, "invalid_tool_calls", None)
+        detail = f"invalid tool calls: {invalid}" if invalid else "the reply had no tool call"
+        msg = f"No structured output: {detail}"
+        raise OutputParserException(msg, llm_output=str(getattr(message, "content", "")))
+    return value
 
 
 def _json_parser(schema: dict[str, Any] | type | None, *, is_pydantic: bool) -> Runnable[Any, Any]:
-    if is_pydantic:
-        return PydanticOutputParser(pydantic_object=schema)
-    return JsonOutputParser()
+    if not is_pydantic:
+        return _StrictJsonOutputParser()
+    model = cast("type[Any]", schema)
+
+    def validate(value: Any) -> Any:
+        # pydantic v2 models have model_validate, v1 models parse_obj.
+        check = getattr(model, "model_validate", None) or model.parse_obj
+        try:
+            return check(value)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            msg = f"Failed to parse {model.__name__} from {value!r}: {exc}"
+            raise OutputParserException(msg, llm_output=str(value)) from exc
+
+    # The JSON streams partially; the object is validated once, from the complete value.
+    return _StrictJsonOutputParser() | RunnableLambda(validate)
+
+
+class _FinalCheck(BaseCumulativeTransformOutputParser[Any]):
+    """Stream partial results like LangChain's parser, then parse the whole reply strictly.
+
+    LangChain's streaming parsers only ever parse partially, so a reply that is not valid JSON
+    (or carries no tool call) streams as nothing at all: no value and no error. Parsing the
+    merged reply once more at the end makes a stream fail exactly where invoke would.
+    """
+
+    def _transform(self, input: Iterator[str | BaseMessage]) -> Iterator[Any]:  # noqa: A002
+        seen: list[str | BaseMessage] = []
+        yield from super()._transform(_tee(input, seen))
+        self._final_check(seen)
+
+    async def _atransform(
+        self,
+        input: AsyncIterator[str | BaseMessage],  # noqa: A002 - the base class's name
+    ) -> AsyncIterator[Any]:
+        seen: list[str | BaseMessage] = []
+        async for value in super()._atransform(_atee(input, seen)):
+            yield value
+        self._final_check(seen)
+
+    def _final_check(self, seen: list[str | BaseMessage]) -> None:
+        merged = _merge(seen)
+        if merged is None:
+            msg = "No structured output: the reply was empty"
+            raise OutputParserException(msg)
+        generation = (
+            Generation(text=merged) if isinstance(merged, str) else ChatGeneration(message=merged)
+        )
+        self.parse_result([generation], partial=False)
+
+
+_JSON = JsonOutputParser()
+
+
+class _StrictJsonOutputParser(_FinalCheck):
+    # Delegates to JsonOutputParser rather than subclassing it: its generic pydantic field
+    # trips the pydantic mypy plugin in subclasses.
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        return _JSON.parse_result(result, partial=partial)
+
+    def parse(self, text: str) -> Any:
+        return _JSON.parse(text)
+
+
+class _StrictPydanticToolsParser(_FinalCheck, PydanticToolsParser):
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        return _require_call(super().parse_result(result, partial=partial), result, partial=partial)
+
+
+class _StrictJsonToolsParser(_FinalCheck, JsonOutputKeyToolsParser):
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        return _require_call(super().parse_result(result, partial=partial), result, partial=partial)
+
+
+def _tee(items: Iterator[str | BaseMessage], seen: list[str | BaseMessage]) -> Iterator[Any]:
+    for item in items:
+        seen.append(item)
+        yield item
+
+
+async def _atee(
+    items: AsyncIterator[str | BaseMessage], seen: list[str | BaseMessage]
+) -> AsyncIterator[Any]:
+    async for item in items:
+        seen.append(item)
+        yield item
+
+
+def _merge(seen: Sequence[str | BaseMessage]) -> str | BaseMessage | None:
+    if not seen:
+        return None
+    if all(isinstance(item, str) for item in seen):
+        return "".join(str(item) for item in seen)
+    merged: Any = seen[0]
+    for item in seen[1:]:
+        merged = merged + item
+    return cast("str | BaseMessage", merged)
+
+
+def _with_raw(parser: Runnable[Any, Any]) -> Runnable[Any, Any]:
+    """Pass the model's chunks through as `raw`, then add `parsed` and `parsing_error` once.
+
+    A bad reply never raises here: the exception is returned as `parsing_error`, on invoke and
+    at the end of a stream alike.
+    """
+
+    def outcome(seen: list[BaseMessage]) -> AddableDict:
+        try:
+            return AddableDict(parsed=parser.invoke(_merge(seen)), parsing_error=None)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is the caller's data
+            return AddableDict(parsed=None, parsing_error=exc)
+
+    def transform(chunks: Iterator[BaseMessage]) -> Iterator[AddableDict]:
+        seen: list[BaseMessage] = []
+        for chunk in chunks:
+            seen.append(chunk)
+            yield AddableDict(raw=chunk)
+        yield outcome(seen)
+
+    async def atransform(chunks: AsyncIterator[BaseMessage]) -> AsyncIterator[AddableDict]:
+        seen: list[BaseMessage] = []
+        async for chunk in chunks:
+            seen.append(chunk)
+            yield AddableDict(raw=chunk)
+        yield outcome(seen)
+
+    return RunnableGenerator(transform, atransform, name="StructuredOutputWithRaw")
