@@ -1,4 +1,4 @@
-"""Bytes of a chat-completions event stream in, decoded JSON chunks out (pure, no I/O).
+"""Bytes of an xAI event stream in, decoded JSON events out (pure, no I/O).
 
 Shared by the sync and async clients; it raises instead of returning when the stream breaks its
 protocol, so that a truncated or corrupt stream can never be mistaken for a finished answer.
@@ -23,20 +23,30 @@ if TYPE_CHECKING:
 __all__ = ["EventParser"]
 
 _DONE: Final = "[DONE]"
+# Responses streams have no [DONE]: one of these events is the last.
+_RESPONSES_TERMINAL: Final = frozenset(
+    {"response.completed", "response.incomplete", "response.done"}
+)
 
 
 class EventParser:
-    """Bytes of a chat-completions event stream in, decoded JSON chunks out (no I/O).
+    """Bytes of an event stream in, decoded JSON events out (no I/O).
 
-    It raises instead of returning when the stream breaks its protocol: a frame that is not
-    JSON, an error frame, or a body that ends before `[DONE]` (a cut stream must never look like
-    a finished answer).
+    Chat Completions streams end with `data: [DONE]`; Responses streams end with a
+    `response.completed` (or `.incomplete`) event and report failures as `error` or
+    `response.failed` events. Either way the parser raises instead of returning when the stream
+    breaks its protocol: a frame that is not JSON, an error frame, or a body that ends before its
+    terminal event (a cut stream must never look like a finished answer). Unknown event types
+    pass through for the caller to ignore.
     """
 
-    __slots__ = ("_decoder", "done", "request_id", "status_code")
+    __slots__ = ("_decoder", "_responses", "done", "request_id", "status_code")
 
-    def __init__(self, *, status_code: int, request_id: str | None) -> None:
+    def __init__(
+        self, *, status_code: int, request_id: str | None, responses: bool = False
+    ) -> None:
         self._decoder = SSEDecoder()
+        self._responses = responses
         self.done = False
         self.status_code = status_code
         self.request_id = request_id
@@ -60,7 +70,8 @@ class EventParser:
             yield from self._decode(event.data)
             if self.done:
                 return
-        msg = "The event stream ended before [DONE]: the answer is incomplete"
+        end = "response.completed" if self._responses else "[DONE]"
+        msg = f"The event stream ended before {end}: the answer is incomplete"
         raise APIConnectionError(msg, request_id=self.request_id)
 
     def _decode(self, data: str) -> Iterator[dict[str, Any]]:
@@ -75,9 +86,24 @@ class EventParser:
         if not isinstance(payload, dict):
             msg = f"Stream event is not a JSON object: {data[:200]!r}"
             raise self._invalid(msg)
+        if self._responses:
+            yield from self._responses_event(payload)
+            return
         if is_error_payload(payload):
             raise error_from_payload(payload, request_id=self.request_id)
         yield payload
+
+    def _responses_event(self, payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        kind = payload.get("type")
+        if kind == "error":
+            raise error_from_payload(payload, request_id=self.request_id)
+        if kind == "response.failed":
+            response = payload.get("response") or {}
+            error = response.get("error") or {"message": "response.failed without details"}
+            raise error_from_payload(error, request_id=self.request_id)
+        yield payload
+        if kind in _RESPONSES_TERMINAL:
+            self.done = True
 
     def _invalid(self, message: str) -> APIResponseValidationError:
         return APIResponseValidationError(

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
     from langchain_core.messages.ai import UsageMetadata
 
-__all__ = ["ChunkConverter", "completion_to_result", "usage_to_metadata"]
+__all__ = [
+    "ChunkConverter",
+    "completion_to_result",
+    "parse_tool_calls",
+    "response_cost",
+    "usage_to_metadata",
+]
 
 PROVIDER = "xai"
 
@@ -70,15 +76,22 @@ def response_metadata(payload: Mapping[str, Any], finish_reason: str | None) -> 
             metadata[key] = payload[key]
     usage = payload.get("usage")
     if isinstance(usage, dict):
-        ticks = usage.get("cost_in_usd_ticks")
-        if isinstance(ticks, int):
-            metadata["cost_in_usd_ticks"] = ticks
-            metadata["cost_usd"] = ticks / TICKS_PER_USD
-        metadata["token_usage"] = dict(usage)
+        metadata.update(response_cost(usage))
     return metadata
 
 
-def _parse_tool_calls(
+def response_cost(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """The exact billed cost (ticks and USD) and the raw usage, for `response_metadata`."""
+    metadata: dict[str, Any] = {}
+    ticks = usage.get("cost_in_usd_ticks")
+    if isinstance(ticks, int):
+        metadata["cost_in_usd_ticks"] = ticks
+        metadata["cost_usd"] = ticks / TICKS_PER_USD
+    metadata["token_usage"] = dict(usage)
+    return metadata
+
+
+def parse_tool_calls(
     raw_calls: list[Mapping[str, Any]],
 ) -> tuple[list[ToolCall], list[InvalidToolCall]]:
     calls: list[ToolCall] = []
@@ -124,7 +137,7 @@ def completion_to_result(payload: Mapping[str, Any]) -> ChatResult:
     generations = []
     for choice in payload.get("choices") or []:
         message = choice.get("message") or {}
-        calls, invalid = _parse_tool_calls(message.get("tool_calls") or [])
+        calls, invalid = parse_tool_calls(message.get("tool_calls") or [])
         metadata = response_metadata(payload, choice.get("finish_reason"))
         if choice.get("logprobs"):
             metadata["logprobs"] = choice["logprobs"]

@@ -104,6 +104,24 @@ def drop_rejected(model: str, params: dict[str, Any]) -> list[str]:
     return dropped
 
 
+def _checked_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The non-None parameters, after the checks both APIs share."""
+    body: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        msg = f"model must be a non-empty string, got {model!r}"
+        raise ValueError(msg)
+    check_params(body)
+    if "search_parameters" in body:
+        msg = (
+            "search_parameters (Live Search) was retired by xAI and now fails with HTTP 410; "
+            "bind the web_search or x_search server-side tools instead"
+        )
+        raise ValueError(msg)
+    check_reasoning_effort(model, body.get("reasoning_effort"))
+    return body
+
+
 def build_chat_body(
     messages: list[dict[str, Any]],
     params: Mapping[str, Any],
@@ -124,22 +142,11 @@ def build_chat_body(
     Raises:
         ValueError: A parameter is invalid for the request or the model (named in the message).
     """
-    body: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        msg = f"model must be a non-empty string, got {model!r}"
-        raise ValueError(msg)
-    check_params(body)
-    if "search_parameters" in body:
-        msg = (
-            "search_parameters (Live Search) was retired by xAI and now fails with HTTP 410; "
-            "bind the web_search or x_search server-side tools instead"
-        )
-        raise ValueError(msg)
+    body = _checked_params(params)
+    model = body["model"]
     if stream and body.get("n", 1) > 1:
         msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
         raise ValueError(msg)
-    check_reasoning_effort(model, body.get("reasoning_effort"))
     if isinstance(body.get("stop"), str):
         body["stop"] = [body["stop"]]
     if body.get("stop") == []:
@@ -158,4 +165,80 @@ def build_chat_body(
     else:
         body.pop("stream", None)
         body.pop("stream_options", None)
+    return body, dropped
+
+
+# -- Responses API -----------------------------------------------------------------------------
+
+# Chat Completions parameters the Responses API does not take (xai-api.md section 6).
+_NOT_ON_RESPONSES: Final = ("stop", "frequency_penalty", "presence_penalty", "seed", "n")
+_TOKEN_LIMITS: Final = ("max_output_tokens", "max_completion_tokens", "max_tokens")
+
+
+def _responses_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """Chat Completions' nested function tool -> the Responses API's flat one."""
+    if tool.get("type") != "function" or "function" not in tool:
+        return dict(tool)  # server-side tools are already in Responses form
+    function = tool["function"]
+    flat: dict[str, Any] = {"type": "function", "name": function["name"]}
+    for key in ("description", "parameters", "strict"):
+        if key in function:
+            flat[key] = function[key]
+    return flat
+
+
+def _responses_tool_choice(choice: Any) -> Any:
+    if isinstance(choice, dict) and choice.get("type") == "function" and "function" in choice:
+        return {"type": "function", "name": choice["function"]["name"]}
+    return choice
+
+
+def _responses_text_format(response_format: Mapping[str, Any]) -> dict[str, Any]:
+    if response_format.get("type") == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        return {"format": {"type": "json_schema", **spec}}
+    return {"format": dict(response_format)}
+
+
+def build_responses_body(
+    input_items: list[dict[str, Any]],
+    params: Mapping[str, Any],
+    *,
+    stream: bool,
+) -> tuple[dict[str, Any], list[str]]:
+    """The JSON body of a `POST /v1/responses`, and the parameters dropped for this API.
+
+    Takes the same merged parameters as `build_chat_body` and renames what the Responses API
+    names differently: `max_tokens` -> `max_output_tokens` (which includes reasoning),
+    `reasoning_effort` -> `reasoning.effort`, `response_format` -> `text.format`, nested
+    function tools -> flat ones.
+
+    Raises:
+        ValueError: A parameter is invalid for the request or the model (named in the message).
+    """
+    body = _checked_params(params)
+    dropped = [name for name in _NOT_ON_RESPONSES if body.pop(name, None) not in (None, [], 1)]
+    limits = [
+        body.pop(k, None) for k in ("max_output_tokens", "max_completion_tokens", "max_tokens")
+    ]
+    limit = next((value for value in limits if value is not None), None)
+    if limit is not None:
+        body["max_output_tokens"] = limit
+    effort = body.pop("reasoning_effort", None)
+    if effort is not None:
+        body["reasoning"] = {**(body.get("reasoning") or {}), "effort": effort}
+    if "response_format" in body:
+        body["text"] = _responses_text_format(body.pop("response_format"))
+    if body.get("tools"):
+        body["tools"] = [_responses_tool(tool) for tool in body["tools"]]
+    if "tool_choice" in body:
+        body["tool_choice"] = _responses_tool_choice(body["tool_choice"])
+    if body.get("top_logprobs") is not None:
+        body.setdefault("logprobs", True)
+    body.pop("stream_options", None)
+    body["input"] = input_items
+    if stream:
+        body["stream"] = True
+    else:
+        body.pop("stream", None)
     return body, dropped

@@ -66,24 +66,34 @@ def format_tools(
     Accepts `BaseTool`s, `@tool` and plain functions, pydantic models (v1 and v2), TypedDicts,
     JSON schemas, OpenAI-format dicts and `Runnable.as_tool()`.
 
+    Server-side tools (`{"type": "web_search"}`, `x_search`, `code_execution` /
+    `code_interpreter`, `collections_search` / `file_search`, `mcp`, ...) pass through with
+    xAI's names; binding one sends the call to the Responses API.
+
     Raises:
-        ValueError: A server-side tool (those run only on xAI's Responses API, which ChatGrok
-            does not speak yet), or something that is not a tool, named by its position.
+        ValueError: Something that is not a tool, named by its position.
     """
     formatted = []
     for position, tool in enumerate(tools):
         if isinstance(tool, dict) and tool.get("type") in SERVER_TOOL_TYPES:
-            msg = (
-                f"tool {position} is xAI's server-side {tool['type']!r} tool, which runs only "
-                "on the Responses API; ChatGrok sends Chat Completions, so bind function tools"
-            )
-            raise ValueError(msg)
+            formatted.append(_server_tool(tool))
+            continue
         try:
             formatted.append(convert_to_openai_tool(tool, strict=strict))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = f"tool {position} ({type(tool).__name__}) cannot be used as a tool: {exc}"
             raise ValueError(msg) from exc
     return formatted
+
+
+# LangChain-style and documented alternative names -> the `type` the Responses API takes.
+_SERVER_TOOL_ALIASES = {"code_execution": "code_interpreter", "collections_search": "file_search"}
+
+
+def _server_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    spec = dict(tool)
+    spec["type"] = _SERVER_TOOL_ALIASES.get(spec["type"], spec["type"])
+    return spec
 
 
 def _tool_names(tools: list[dict[str, Any]]) -> list[str]:

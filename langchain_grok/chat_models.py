@@ -23,10 +23,12 @@ from langchain_grok._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
 )
-from langchain_grok._messages import convert_messages
 from langchain_grok._outputs import ChunkConverter, completion_to_result
-from langchain_grok._payload import build_chat_body, check_params, check_reasoning_effort
+from langchain_grok._payload import check_params, check_reasoning_effort
 from langchain_grok._profiles import lookup, to_langchain_profile
+from langchain_grok._requests import RequestPlan, Settings, plan_request
+from langchain_grok._responses import response_to_result
+from langchain_grok._responses_stream import ResponsesChunkConverter
 from langchain_grok._structured import (
     StructuredMethod,
     format_tool_choice,
@@ -63,8 +65,6 @@ _MODEL_PARAMS = (
     "reasoning_effort",
     "service_tier",
 )
-# Call kwargs that configure ChatGrok itself rather than the request body.
-_LOCAL_KWARGS = ("conversation_id", "stream_usage", "ls_structured_output_format", "stream")
 
 
 class ChatGrok(BaseChatModel):
@@ -112,7 +112,19 @@ class ChatGrok(BaseChatModel):
     """`none` / `low` / `medium` / `high` / `xhigh`; checked against the model's allowed set."""
     service_tier: Literal["default", "priority"] | None = None
     conversation_id: str | None = None
-    """Sent as `x-grok-conv-id` so that follow-up turns reach the server holding the cache."""
+    """Sent as `x-grok-conv-id` (Responses: `prompt_cache_key`) so that follow-up turns reach
+    the server holding the prompt cache."""
+    use_responses_api: bool | None = None
+    """True: xAI's Responses API; False: Chat Completions; None: the Responses API when the call
+    needs it (server-side tools, `store`, `include`, `previous_response_id`), else Chat
+    Completions."""
+    store: bool = False
+    """Responses API: let xAI keep the response for 30 days. Off by default for privacy; without
+    it, reasoning is carried between turns as encrypted items in the messages."""
+    include: list[str] | None = None
+    """Responses API `include` values (`reasoning.encrypted_content` is added when not storing)."""
+    use_previous_response_id: bool = False
+    """Responses API: send only the messages after the last reply plus its id (implies store)."""
     request_timeout: float | None = Field(default=None, alias="timeout", gt=0)
     """Seconds for each phase of a request; None gives finite defaults (read 600 s)."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
@@ -263,30 +275,26 @@ class ChatGrok(BaseChatModel):
 
     # -- request building (shared by all four entry points) --------------------------------
 
-    def _prepare(
+    def _plan(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None,
         kwargs: dict[str, Any],
         *,
         stream: bool,
-    ) -> tuple[dict[str, Any], dict[str, str] | None]:
-        params = {**self._default_params, **kwargs}
-        conversation_id = params.pop("conversation_id", None) or self.conversation_id
-        stream_usage = params.pop("stream_usage", self.stream_usage)
-        for key in _LOCAL_KWARGS:
-            params.pop(key, None)
-        if stop is not None:
-            params["stop"] = stop
-        if stream and params.get("n", 1) > 1:
-            msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
-            raise ValueError(msg)
-        body, dropped = build_chat_body(
-            convert_messages(messages), params, stream=stream, stream_usage=stream_usage
+    ) -> RequestPlan:
+        settings = Settings(
+            params=self._default_params,
+            stream_usage=self.stream_usage,
+            conversation_id=self.conversation_id,
+            use_responses_api=self.use_responses_api,
+            store=self.store,
+            include=tuple(self.include or ()),
+            use_previous_response_id=self.use_previous_response_id,
         )
-        self._warn_dropped(body["model"], dropped)
-        headers = {"x-grok-conv-id": conversation_id} if conversation_id else None
-        return body, headers
+        plan = plan_request(settings, messages, stop, kwargs, stream=stream)
+        self._warn_dropped(plan.body["model"], plan.dropped)
+        return plan
 
     def _warn_dropped(self, model: str, dropped: list[str]) -> None:
         fresh = [name for name in dropped if name not in self._warned]
@@ -308,8 +316,14 @@ class ChatGrok(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,  # noqa: ARG002
         **kwargs: Any,
     ) -> ChatResult:
-        body, headers = self._prepare(messages, stop, kwargs, stream=False)
-        return completion_to_result(self.client.chat_completion(extra_headers=headers, **body))
+        plan = self._plan(messages, stop, kwargs, stream=False)
+        if plan.responses:
+            return response_to_result(
+                self.client.create_response(extra_headers=plan.headers, **plan.body)
+            )
+        return completion_to_result(
+            self.client.chat_completion(extra_headers=plan.headers, **plan.body)
+        )
 
     async def _agenerate(
         self,
@@ -318,8 +332,13 @@ class ChatGrok(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,  # noqa: ARG002
         **kwargs: Any,
     ) -> ChatResult:
-        body, headers = self._prepare(messages, stop, kwargs, stream=False)
-        payload = await self.async_client.chat_completion(extra_headers=headers, **body)
+        plan = self._plan(messages, stop, kwargs, stream=False)
+        if plan.responses:
+            response = await self.async_client.create_response(
+                extra_headers=plan.headers, **plan.body
+            )
+            return response_to_result(response)
+        payload = await self.async_client.chat_completion(extra_headers=plan.headers, **plan.body)
         return completion_to_result(payload)
 
     def _stream(
@@ -329,9 +348,16 @@ class ChatGrok(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,  # noqa: ARG002
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        body, headers = self._prepare(messages, stop, kwargs, stream=True)
-        converter = ChunkConverter()
-        for payload in self.client.stream_chat_completion(extra_headers=headers, **body):
+        plan = self._plan(messages, stop, kwargs, stream=True)
+        converter: ChunkConverter | ResponsesChunkConverter
+        events: Iterator[Any]
+        if plan.responses:
+            converter = ResponsesChunkConverter()
+            events = self.client.stream_response(extra_headers=plan.headers, **plan.body)
+        else:
+            converter = ChunkConverter()
+            events = self.client.stream_chat_completion(extra_headers=plan.headers, **plan.body)
+        for payload in events:
             chunk = converter.convert(payload)
             if chunk is not None:
                 yield chunk
@@ -344,11 +370,18 @@ class ChatGrok(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,  # noqa: ARG002
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        body, headers = self._prepare(messages, stop, kwargs, stream=True)
-        converter = ChunkConverter()
-        async for payload in self.async_client.stream_chat_completion(
-            extra_headers=headers, **body
-        ):
+        plan = self._plan(messages, stop, kwargs, stream=True)
+        converter: ChunkConverter | ResponsesChunkConverter
+        events: AsyncIterator[Any]
+        if plan.responses:
+            converter = ResponsesChunkConverter()
+            events = self.async_client.stream_response(extra_headers=plan.headers, **plan.body)
+        else:
+            converter = ChunkConverter()
+            events = self.async_client.stream_chat_completion(
+                extra_headers=plan.headers, **plan.body
+            )
+        async for payload in events:
             chunk = converter.convert(payload)
             if chunk is not None:
                 yield chunk

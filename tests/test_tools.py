@@ -169,8 +169,11 @@ def test_tool_binding_errors_name_the_problem() -> None:
         format_tool_choice(True, tools)
     with pytest.raises(ValueError, match=r"tool 1 .*cannot be used as a tool"):
         format_tools([GetWeather, 42])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="server-side 'web_search'"):
-        format_tools([{"type": "web_search"}])
+    # Server-side tools pass through under the names the Responses API takes.
+    assert format_tools([{"type": "code_execution"}, {"type": "x_search"}]) == [
+        {"type": "code_interpreter"},
+        {"type": "x_search"},
+    ]
 
 
 # -- tool calls coming back ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -127,6 +128,41 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
             self.stream("POST", "/chat/completions", body, extra_headers),
         )
 
+    async def create_response(
+        self,
+        input: str | Sequence[Mapping[str, Any]],  # noqa: A002 - the API's field name
+        model: str = DEFAULT_MODEL,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Create a response; see `XAIClient.create_response`."""
+        body = self._response_body(input, model, params, stream=False)
+        result = await self.request("POST", "/responses", body, extra_headers)
+        return cast("dict[str, Any]", result)
+
+    def stream_response(
+        self,
+        input: str | Sequence[Mapping[str, Any]],  # noqa: A002 - the API's field name
+        model: str = DEFAULT_MODEL,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream a response's typed events; see `XAIClient.stream_response`."""
+        body = self._response_body(input, model, params, stream=True)
+        return self.stream("POST", "/responses", body, extra_headers, responses=True)
+
+    async def retrieve_response(self, response_id: str) -> dict[str, Any]:
+        """Fetch a stored response; see `XAIClient.retrieve_response`."""
+        result = await self.request("GET", self._response_path(response_id))
+        return cast("dict[str, Any]", result)
+
+    async def delete_response(self, response_id: str) -> dict[str, Any]:
+        """Delete a stored response; see `XAIClient.delete_response`."""
+        result = await self.request("DELETE", self._response_path(response_id))
+        return cast("dict[str, Any]", result)
+
     async def list_models(self) -> ModelList:
         """List the models the key may use (`GET /v1/models`)."""
         return cast("ModelList", await self.request("GET", "/models"))
@@ -151,9 +187,22 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         path: str,
         body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        responses: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Send one request whose answer is an event stream; yield its decoded JSON events."""
-        opened = await self._send(method, path, body, extra_headers, stream=True, accept=self._open)
+        """Send one request whose answer is an event stream; yield its decoded JSON events.
+
+        `responses=True` reads a Responses API stream (typed events, no `[DONE]`).
+        """
+        opener = partial(self._open, responses=responses)
+        opened = await self._send(
+            method,
+            path,
+            body,
+            extra_headers,
+            stream=True,
+            accept=opener,
+        )
         try:
             for event in opened.first:
                 yield event
@@ -189,8 +238,10 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
 
     # -- I/O twins -------------------------------------------------------------------------
 
-    async def _open(self, response: httpx.Response) -> OpenStream[AsyncIterator[bytes]]:
-        parser = self._stream_parser(response)
+    async def _open(
+        self, response: httpx.Response, *, responses: bool
+    ) -> OpenStream[AsyncIterator[bytes]]:
+        parser = self._stream_parser(response, responses=responses)
         if parser is None:
             self._raise_for_body(response, await response.aread(), expected="text/event-stream")
             raise AssertionError  # pragma: no cover - _raise_for_body always raises

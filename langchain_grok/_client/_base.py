@@ -261,13 +261,15 @@ class BaseClient(Generic[HTTP]):
             raise error_from_payload(payload, response=response, request_id=request_id)
         return payload
 
-    def _stream_parser(self, response: httpx.Response) -> EventParser | None:
+    def _stream_parser(self, response: httpx.Response, *, responses: bool) -> EventParser | None:
         """A parser when the response really is an event stream; None when it must be read."""
         content_type = response.headers.get("content-type", "")
         if response.status_code >= 400 or "text/event-stream" not in content_type:  # noqa: PLR2004
             return None
         return EventParser(
-            status_code=response.status_code, request_id=request_id_of(response.headers)
+            status_code=response.status_code,
+            request_id=request_id_of(response.headers),
+            responses=responses,
         )
 
     # -- retry policy and logging -----------------------------------------------------------
@@ -320,6 +322,32 @@ class BaseClient(Generic[HTTP]):
                 (time.monotonic() - started) * 1000,
                 request_id_of(response.headers),
             )
+
+    @staticmethod
+    def _response_body(
+        input_: str | Sequence[Mapping[str, Any]],
+        model: str,
+        params: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": model,
+            "input": input_ if isinstance(input_, str) else list(input_),
+        }
+        body.update(params)
+        if stream:
+            body["stream"] = True
+        else:
+            body.pop("stream", None)
+        return body
+
+    @staticmethod
+    def _response_path(response_id: str) -> str:
+        if not response_id or "/" in response_id:
+            msg = f"response_id must be a non-empty id without '/', got {response_id!r}"
+            raise ValueError(msg)
+        return f"/responses/{response_id}"
 
     @staticmethod
     def _chat_body(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -154,6 +155,52 @@ class XAIClient(BaseClient[httpx.Client]):
             self.stream("POST", "/chat/completions", body, extra_headers),
         )
 
+    def create_response(
+        self,
+        input: str | Sequence[Mapping[str, Any]],  # noqa: A002 - the API's field name
+        model: str = DEFAULT_MODEL,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Create a response (`POST /v1/responses`), xAI's recommended API.
+
+        Args:
+            input: A string or a list of input items, sent as given.
+            model: Model id or alias.
+            extra_headers: Headers for this request only.
+            **params: Any other body fields (`tools`, `store`, `include`, `reasoning`, ...).
+
+        Returns:
+            The decoded `response` object.
+        """
+        body = self._response_body(input, model, params, stream=False)
+        return cast("dict[str, Any]", self.request("POST", "/responses", body, extra_headers))
+
+    def stream_response(
+        self,
+        input: str | Sequence[Mapping[str, Any]],  # noqa: A002 - the API's field name
+        model: str = DEFAULT_MODEL,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream a response; yields each typed event (`response.output_text.delta`, ...).
+
+        The stream ends after `response.completed` (or `.incomplete`); `error` and
+        `response.failed` events raise typed errors; unknown event types are passed through.
+        """
+        body = self._response_body(input, model, params, stream=True)
+        return self.stream("POST", "/responses", body, extra_headers, responses=True)
+
+    def retrieve_response(self, response_id: str) -> dict[str, Any]:
+        """Fetch a stored response (`GET /v1/responses/{id}`); 404 raises `NotFoundError`."""
+        return cast("dict[str, Any]", self.request("GET", self._response_path(response_id)))
+
+    def delete_response(self, response_id: str) -> dict[str, Any]:
+        """Delete a stored response (`DELETE /v1/responses/{id}`)."""
+        return cast("dict[str, Any]", self.request("DELETE", self._response_path(response_id)))
+
     def list_models(self) -> ModelList:
         """List the models the key may use (`GET /v1/models`)."""
         return cast("ModelList", self.request("GET", "/models"))
@@ -178,9 +225,22 @@ class XAIClient(BaseClient[httpx.Client]):
         path: str,
         body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        responses: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Send one request whose answer is an event stream; yield its decoded JSON events."""
-        opened = self._send(method, path, body, extra_headers, stream=True, accept=self._open)
+        """Send one request whose answer is an event stream; yield its decoded JSON events.
+
+        `responses=True` reads a Responses API stream (typed events, no `[DONE]`).
+        """
+        opener = partial(self._open, responses=responses)
+        opened = self._send(
+            method,
+            path,
+            body,
+            extra_headers,
+            stream=True,
+            accept=opener,
+        )
         try:
             yield from opened.first
             if not opened.parser.done:
@@ -215,8 +275,8 @@ class XAIClient(BaseClient[httpx.Client]):
 
     # -- I/O twins -------------------------------------------------------------------------
 
-    def _open(self, response: httpx.Response) -> OpenStream[Iterator[bytes]]:
-        parser = self._stream_parser(response)
+    def _open(self, response: httpx.Response, *, responses: bool) -> OpenStream[Iterator[bytes]]:
+        parser = self._stream_parser(response, responses=responses)
         if parser is None:
             self._raise_for_body(response, response.read(), expected="text/event-stream")
             raise AssertionError  # pragma: no cover - _raise_for_body always raises

@@ -1,0 +1,160 @@
+"""Decide which API a call goes to and build its body (pure).
+
+ChatGrok speaks Chat Completions and the Responses API. The same LangChain call maps to either,
+so this module is the one place that picks the API and applies the per-API rules; the entry
+points in `chat_models` only send what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from langchain_core.messages import AIMessage
+
+from langchain_grok._messages import convert_messages
+from langchain_grok._payload import build_chat_body, build_responses_body
+from langchain_grok._profiles import lookup
+from langchain_grok._responses import messages_to_input
+from langchain_grok._structured import SERVER_TOOL_TYPES
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from langchain_core.messages import BaseMessage
+
+__all__ = ["RequestPlan", "Settings", "plan_request"]
+
+ENCRYPTED_REASONING: Final = "reasoning.encrypted_content"
+# Call kwargs that configure ChatGrok itself rather than the request body.
+_LOCAL_KWARGS: Final = (
+    "conversation_id",
+    "stream_usage",
+    "ls_structured_output_format",
+    "stream",
+    "use_responses_api",
+    "use_previous_response_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The model-level defaults a request starts from."""
+
+    params: Mapping[str, Any]
+    stream_usage: bool
+    conversation_id: str | None
+    use_responses_api: bool | None
+    store: bool
+    include: tuple[str, ...]
+    use_previous_response_id: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """What to send: which API, the JSON body, extra headers, and parameters dropped."""
+
+    responses: bool
+    body: dict[str, Any]
+    headers: dict[str, str] | None
+    dropped: list[str]
+
+
+def _has_server_tools(params: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(tool, dict) and tool.get("type") in SERVER_TOOL_TYPES
+        for tool in params.get("tools") or ()
+    )
+
+
+def _choose_responses(settings: Settings, params: Mapping[str, Any], choice: Any) -> bool:
+    """Pick the API: the caller's choice, else the Responses API only where it is needed."""
+    needs_responses = _has_server_tools(params) or bool(
+        params.get("previous_response_id") or params.get("store") or params.get("include")
+    )
+    if choice is None:
+        return needs_responses or settings.use_previous_response_id or settings.store
+    if not choice and _has_server_tools(params):
+        msg = (
+            "server-side tools (web_search, x_search, code_execution, ...) run only on the "
+            "Responses API; remove use_responses_api=False or the tools"
+        )
+        raise ValueError(msg)
+    return bool(choice)
+
+
+def _after_previous_response(
+    messages: Sequence[BaseMessage],
+) -> tuple[Sequence[BaseMessage], str | None]:
+    """The messages after the last stored Responses reply, and that reply's id."""
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if isinstance(message, AIMessage) and message.response_metadata.get("api") == "responses":
+            response_id = message.response_metadata.get("id")
+            if response_id and position + 1 < len(messages):
+                return messages[position + 1 :], str(response_id)
+            break
+    return messages, None
+
+
+def plan_request(
+    settings: Settings,
+    messages: Sequence[BaseMessage],
+    stop: list[str] | None,
+    kwargs: Mapping[str, Any],
+    *,
+    stream: bool,
+) -> RequestPlan:
+    """Build the request for one call.
+
+    Raises:
+        ValueError: A parameter or message cannot be sent; the message names it.
+    """
+    params = {**settings.params, **kwargs}
+    conversation_id = params.pop("conversation_id", None) or settings.conversation_id
+    stream_usage = params.pop("stream_usage", settings.stream_usage)
+    choice = params.pop("use_responses_api", settings.use_responses_api)
+    chain = params.pop("use_previous_response_id", settings.use_previous_response_id)
+    for key in _LOCAL_KWARGS:
+        params.pop(key, None)
+    if stop is not None:
+        params["stop"] = stop
+    if stream and (params.get("n") or 1) > 1:
+        msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
+        raise ValueError(msg)
+    if not _choose_responses(settings, params, choice):
+        body, dropped = build_chat_body(
+            convert_messages(messages), params, stream=stream, stream_usage=stream_usage
+        )
+        headers = {"x-grok-conv-id": conversation_id} if conversation_id else None
+        return RequestPlan(responses=False, body=body, headers=headers, dropped=dropped)
+    return _responses_plan(settings, messages, params, conversation_id, chain=chain, stream=stream)
+
+
+def _responses_plan(
+    settings: Settings,
+    messages: Sequence[BaseMessage],
+    params: dict[str, Any],
+    conversation_id: str | None,
+    *,
+    chain: bool,
+    stream: bool,
+) -> RequestPlan:
+    # Chaining by id needs the server to keep the earlier turns.
+    store = bool(params.pop("store", settings.store)) or chain
+    include = list(params.pop("include", None) or settings.include)
+    if chain and "previous_response_id" not in params:
+        messages, previous = _after_previous_response(messages)
+        if previous:
+            params["previous_response_id"] = previous
+    known = lookup(str(params.get("model")))
+    # Stateless multi-turn reasoning works only if the encrypted reasoning is replayed.
+    if not store and ENCRYPTED_REASONING not in include and (known is None or known.reasoning):
+        include.append(ENCRYPTED_REASONING)
+    if conversation_id:
+        params.setdefault("prompt_cache_key", conversation_id)
+    body, dropped = build_responses_body(messages_to_input(messages), params, stream=stream)
+    body["store"] = store
+    if include:
+        body["include"] = include
+    return RequestPlan(responses=True, body=body, headers=None, dropped=dropped)
