@@ -220,7 +220,7 @@ def _text_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
-def _server_call_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+def server_call_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     kind = str(item.get("type"))
     name = item.get("name") or kind.removesuffix("_call")
     action = item.get("action") or {}
@@ -276,7 +276,7 @@ def response_to_message(response: Mapping[str, Any]) -> AIMessage:
         elif kind == "message":
             blocks.extend(_text_blocks(item))
         elif kind in SERVER_CALL_ITEMS:
-            blocks.extend(_server_call_blocks(item))
+            blocks.extend(server_call_blocks(item))
     texts = [b["text"] for b in blocks if b["type"] == "text"]
     urls = [str(a["url"]) for b in blocks for a in b.get("annotations", []) if a.get("url")]
     rich = any(b["type"] != "text" or "annotations" in b for b in blocks)

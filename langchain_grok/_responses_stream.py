@@ -1,9 +1,12 @@
 """Responses API stream events -> `ChatGenerationChunk`s, with the stream's state (pure).
 
 Text and reasoning arrive as deltas and are passed on as they come; function calls become
-`tool_call_chunks` keyed by their output index; server-side tool calls are not client tool
-calls and produce no chunk. The closing chunk carries what only the final `response.completed`
-event knows: usage, cost, the finish reason, citations and the raw output items to replay.
+`tool_call_chunks` keyed by their output index; server-side tool calls (which xAI emits
+complete) become `server_tool_call` / `server_tool_result` content blocks, never tool calls.
+The closing chunk carries what only the final `response.completed` event knows: usage, cost,
+the finish reason, the cited URLs and the raw output items to replay. (Citation annotations on
+text blocks need the whole text, so only invoke attaches them; a stream has the URL list in
+`additional_kwargs["citations"]`.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_grok._outputs import PROVIDER
-from langchain_grok._responses import RAW_OUTPUT_KEY, response_to_message
+from langchain_grok._responses import (
+    RAW_OUTPUT_KEY,
+    SERVER_CALL_ITEMS,
+    response_to_message,
+    server_call_blocks,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,11 +62,25 @@ class ResponsesChunkConverter:
             return self._chunk(reasoning=str(event.get("delta") or ""))
         if kind in _TOOL_EVENTS:
             return self._function_call(kind, event)
+        if kind == "response.output_item.done":
+            return self._server_call(event.get("item") or {})
         if kind in ("response.created", "response.in_progress"):
             self._response_id = (event.get("response") or {}).get("id") or self._response_id
         elif kind in _FINAL:
             self._final = event.get("response") or {}
         return None
+
+    def _server_call(self, item: Mapping[str, Any]) -> ChatGenerationChunk | None:
+        # Server-side calls arrive complete; they become content blocks, never tool calls.
+        if item.get("type") not in SERVER_CALL_ITEMS:
+            return None
+        blocks: list[str | dict[str, Any]] = list(server_call_blocks(item))
+        message = AIMessageChunk(
+            content=blocks,
+            response_metadata={"model_provider": PROVIDER},
+            id=self._response_id,
+        )
+        return ChatGenerationChunk(message=message)
 
     def _function_call(self, kind: str, event: Mapping[str, Any]) -> ChatGenerationChunk | None:
         # xAI sends the whole arguments in one delta; `done` repeats them, so it is used only

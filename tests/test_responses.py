@@ -118,7 +118,10 @@ def test_server_tool_streams_never_yield_client_tool_calls(prefix: str) -> None:
     merged = merged_stream(prefix)
     assert merged.tool_calls == []
     assert merged.tool_call_chunks == []
-    assert merged.content
+    kinds = [b["type"] for b in merged.content_blocks]
+    assert "server_tool_call" in kinds
+    assert kinds.count("server_tool_call") == kinds.count("server_tool_result")
+    assert merged.text
     assert merged.usage_metadata is not None
 
 
