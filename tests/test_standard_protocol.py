@@ -86,3 +86,14 @@ class TestChatGrokProtocolReasoningModel(TestChatGrokProtocol):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "grok-4.3", "max_retries": 0}
+
+
+@pytest.mark.usefixtures("emulator")
+# The Responses API has no `stop`; ChatGrok drops it with a warning (test_stop_sequence).
+@pytest.mark.filterwarnings("ignore:grok-4.3 rejects stop:UserWarning")
+class TestChatGrokProtocolResponsesAPI(TestChatGrokProtocol):
+    """The same suite on xAI's Responses API (typed events, encrypted reasoning replayed)."""
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "grok-4.3", "max_retries": 0, "use_responses_api": True}

@@ -11,7 +11,9 @@ with FakeXAIServer() as server:
 
 Names are loaded on first use, so `import langchain_grok.testing` costs nothing until a test
 actually starts a server (asyncio alone takes tens of milliseconds to import). Opt-in pytest
-fixtures live in `langchain_grok.testing.pytest_plugin`.
+fixtures live in `langchain_grok.testing.pytest_plugin`. Besides Chat Completions it serves the
+Responses API (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`) from the same script
+queue; `web_search_reply` scripts a searched, cited answer there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
         in_band_error_reply,
         text_reply,
         tool_call_reply,
+        web_search_reply,
     )
     from langchain_grok.testing._server import FakeXAIServer
 
@@ -40,6 +43,7 @@ __all__ = [
     "make_schema_value",
     "text_reply",
     "tool_call_reply",
+    "web_search_reply",
 ]
 
 _HOMES: dict[str, str] = {
@@ -51,6 +55,7 @@ _HOMES: dict[str, str] = {
     "make_schema_value": "_schema_values",
     "text_reply": "_script",
     "tool_call_reply": "_script",
+    "web_search_reply": "_script",
 }
 
 

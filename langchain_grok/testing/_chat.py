@@ -138,11 +138,7 @@ def compute_usage(
     """
     prompt = PROMPT_OVERHEAD_TOKENS + sum(len(_message_text(m).split()) for m in messages)
     cached = 0
-    cost = (
-        (prompt - cached) * TICKS_PER_INPUT_TOKEN
-        + cached * TICKS_PER_CACHED_TOKEN
-        + (completion_tokens + reasoning_tokens) * TICKS_PER_OUTPUT_TOKEN
-    )
+    cost = usage_cost(prompt, cached, completion_tokens + reasoning_tokens)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion_tokens,
@@ -162,6 +158,24 @@ def compute_usage(
         "num_sources_used": 0,
         "cost_in_usd_ticks": cost,
     }
+
+
+def usage_cost(input_tokens: int, cached_tokens: int, output_tokens: int) -> int:
+    """Price tokens in ticks at the emulator's (grok-4.3) rates, shared by both endpoints.
+
+    Args:
+        input_tokens: Prompt tokens, cached ones included.
+        cached_tokens: The cached part of `input_tokens` (billed at the cached rate).
+        output_tokens: Visible plus reasoning tokens (reasoning is billed as output).
+
+    Returns:
+        The cost in ticks (1 USD = 1e10 ticks), before any server-side tool fees.
+    """
+    return (
+        (input_tokens - cached_tokens) * TICKS_PER_INPUT_TOKEN
+        + cached_tokens * TICKS_PER_CACHED_TOKEN
+        + output_tokens * TICKS_PER_OUTPUT_TOKEN
+    )
 
 
 def completion_body(answer: ChatAnswer) -> dict[str, Any]:
@@ -200,9 +214,9 @@ def stream_events(answer: ChatAnswer, *, include_usage: bool, chunk_words: int) 
         One framed event per element.
     """
     deltas: list[dict[str, Any]] = [
-        {"reasoning_content": part} for part in _group(answer.reasoning_content, chunk_words)
+        {"reasoning_content": part} for part in group_tokens(answer.reasoning_content, chunk_words)
     ]
-    deltas += [{"content": part} for part in _group(answer.content, chunk_words)]
+    deltas += [{"content": part} for part in group_tokens(answer.content, chunk_words)]
     deltas += [
         {
             "tool_calls": [
@@ -245,7 +259,8 @@ def _chunk(
     return chunk
 
 
-def _group(text: str, size: int) -> list[str]:
+def group_tokens(text: str, size: int) -> list[str]:
+    """Split text into deltas of `size` tokens each; the deltas join back to `text`."""
     tokens = split_tokens(text)
     return ["".join(tokens[i : i + size]) for i in range(0, len(tokens), size)]
 

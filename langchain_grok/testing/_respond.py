@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
@@ -21,7 +22,7 @@ from langchain_grok.testing._script import error_body
 from langchain_grok.testing._validate import Rejection
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from langchain_grok.testing._http import ResponseWriter
     from langchain_grok.testing._script import ScriptedReply
@@ -36,9 +37,49 @@ DEFAULT_ERROR_EVENT: Final[dict[str, Any]] = {
 _JSON: Final = "application/json"
 _SSE: Final = "text/event-stream"
 _ERROR_STATUS: Final = 400
+_EVENT_LINE: Final = b"event:"
 # One SSE event = everything up to and including the blank line that ends it; a trailing
 # remainder without a blank line is kept as a last "event" so replays stay byte-exact.
 _SSE_EVENT: Final = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)|.+", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SSEFraming:
+    """How an endpoint frames the two events a reply can break a stream with.
+
+    Chat Completions streams are data-only (`data: ...`); Responses streams put an `event:`
+    line before each `data:` line, so their broken frames must keep that shape to test the
+    right parser path.
+
+    Attributes:
+        error: Frames the error event from the scripted payload (None = the default payload).
+        malformed: Turns the event it replaces into a frame whose JSON does not parse.
+    """
+
+    error: Callable[[Mapping[str, Any] | None], bytes]
+    malformed: Callable[[bytes], bytes]
+
+
+def _chat_error_frame(payload: Mapping[str, Any] | None) -> bytes:
+    data = json.dumps(
+        payload if payload is not None else DEFAULT_ERROR_EVENT,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return f"data: {data}\n\n".encode()
+
+
+def _chat_malformed(_original: bytes) -> bytes:
+    return MALFORMED_EVENT
+
+
+def keep_event_line_malformed(original: bytes) -> bytes:
+    """A malformed frame that keeps the `event:` line of the event it replaces, if any."""
+    first = original.split(b"\n", 1)[0]
+    return (first + b"\n" if first.startswith(_EVENT_LINE) else b"") + MALFORMED_EVENT
+
+
+CHAT_FRAMING: Final = SSEFraming(error=_chat_error_frame, malformed=_chat_malformed)
 
 
 def success_headers(*, stream: bool) -> dict[str, str]:
@@ -104,15 +145,9 @@ async def send_chat_reply(
     Returns:
         How the response ended (`"completed"`, or `"cut"` for `cut_after_events`).
     """
-    if reply.delay:
-        await asyncio.sleep(reply.delay)
-    if reply.body is not None:
-        return await send_json(response, reply.status, reply.body, reply.headers)
-    if reply.raw_body is not None:
-        return await _send_raw(response, reply, reply.raw_body)
-    if reply.status >= _ERROR_STATUS:
-        body = error_body(reply.status, reply.content or _phrase(reply.status))
-        return await send_json(response, reply.status, body, reply.headers)
+    outcome = await send_fixed_reply(response, reply, CHAT_FRAMING)
+    if outcome is not None:
+        return outcome
     try:
         answer = build_answer(payload, reply)
     except SchemaError as exc:  # the real API rejects unsatisfiable schemas up front
@@ -127,8 +162,40 @@ async def send_chat_reply(
     return await send_events(response, reply, headers, events)
 
 
+async def send_fixed_reply(
+    response: ResponseWriter, reply: ScriptedReply, framing: SSEFraming
+) -> Outcome | None:
+    """Wait the reply's `delay`, then send what it fixes whatever the request says.
+
+    That is a verbatim `body`, a `raw_body`, or an error `status` (>= 400) with a `{code,
+    error}` body; both endpoints share this so every fault option works on both.
+
+    Args:
+        response: Where to write.
+        reply: The scripted reply.
+        framing: The endpoint's SSE framing, for a raw SSE replay's breakage options.
+
+    Returns:
+        How the response ended, or None when the reply is to be rendered from the request.
+    """
+    if reply.delay:
+        await asyncio.sleep(reply.delay)
+    if reply.body is not None:
+        return await send_json(response, reply.status, reply.body, reply.headers)
+    if reply.raw_body is not None:
+        return await _send_raw(response, reply, reply.raw_body, framing)
+    if reply.status >= _ERROR_STATUS:
+        body = error_body(reply.status, reply.content or _phrase(reply.status))
+        return await send_json(response, reply.status, body, reply.headers)
+    return None
+
+
 async def send_events(
-    response: ResponseWriter, reply: ScriptedReply, headers: Mapping[str, str], events: list[bytes]
+    response: ResponseWriter,
+    reply: ScriptedReply,
+    headers: Mapping[str, str],
+    events: list[bytes],
+    framing: SSEFraming = CHAT_FRAMING,
 ) -> Outcome:
     """Stream events one chunk each, applying the reply's breakage options in a fixed order.
 
@@ -140,11 +207,9 @@ async def send_events(
     """
     events = list(events)
     if reply.malformed_at_event is not None and reply.malformed_at_event < len(events):
-        events[reply.malformed_at_event] = MALFORMED_EVENT
+        events[reply.malformed_at_event] = framing.malformed(events[reply.malformed_at_event])
     if reply.error_event_at is not None:
-        error_event = reply.error_event if reply.error_event is not None else DEFAULT_ERROR_EVENT
-        payload = json.dumps(error_event, separators=(",", ":"), ensure_ascii=False)
-        events = [*events[: reply.error_event_at], f"data: {payload}\n\n".encode()]
+        events = [*events[: reply.error_event_at], framing.error(reply.error_event)]
     if reply.cut_after_events is not None:
         events = events[: reply.cut_after_events]
     await response.start_stream(reply.status, headers)
@@ -159,12 +224,14 @@ async def send_events(
     return COMPLETED
 
 
-async def _send_raw(response: ResponseWriter, reply: ScriptedReply, raw: bytes) -> Outcome:
+async def _send_raw(
+    response: ResponseWriter, reply: ScriptedReply, raw: bytes, framing: SSEFraming
+) -> Outcome:
     content_type = reply.content_type or "application/octet-stream"
     if content_type.split(";", 1)[0].strip().lower() == _SSE:
         base = success_headers(stream=True) if reply.status < _ERROR_STATUS else {}
         headers = merge_headers({**base, "content-type": content_type}, reply.headers)
-        return await send_events(response, reply, headers, split_sse_events(raw))
+        return await send_events(response, reply, headers, split_sse_events(raw), framing)
     headers = merge_headers({"content-type": content_type}, reply.headers)
     await response.send(reply.status, headers, raw)
     return COMPLETED

@@ -1,10 +1,11 @@
-"""Scripted replies: what the emulator should answer to the next chat-completions requests.
+"""Scripted replies: what the emulator should answer to the next model requests.
 
-A test describes the *reply* it needs (a text, a tool call, a 429 with `retry-after`, a stream
-that breaks after three events) and lets the emulator render it in the exact wire shape of the
-real API, for a streaming or a non-streaming request alike. Fields left at their default fall
-back to the emulator's deterministic default answer, so a reply only states what the test is
-about.
+A test describes the *reply* it needs (a text, a tool call, a web search with citations, a 429
+with `retry-after`, a stream that breaks after three events) and lets the emulator render it in
+the exact wire shape of the real API, for a streaming or a non-streaming request alike, on Chat
+Completions or on the Responses API: one queue serves both endpoints in arrival order. Fields
+left at their default fall back to the emulator's deterministic default answer, so a reply only
+states what the test is about.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ _MIN_STATUS: Final = 200
 _MAX_STATUS: Final = 599
 
 OVERLOADED_MESSAGE: Final = "The service is currently unavailable"
+# Server-side tool kinds a reply can script; `code_execution` is xAI's alias of code_interpreter.
+SERVER_TOOL_KINDS: Final = frozenset(
+    {"web_search", "x_search", "code_interpreter", "code_execution"}
+)
 
 
 def grpc_code_text(status: int) -> str:
@@ -71,17 +76,20 @@ def error_body(status: int, message: str, *, code: str | None = None) -> dict[st
 
 @dataclass(frozen=True, kw_only=True)
 class ScriptedReply:
-    """One reply (or `repeat` identical replies) for the next chat-completions request(s).
+    """One reply (or `repeat` identical replies) for the next model request(s).
 
-    Rendering follows the request: a `stream: true` request gets SSE chunks, any other gets one
-    `chat.completion` JSON object. `body` and `raw_body` bypass rendering and are sent verbatim.
+    Rendering follows the request: a `stream: true` request gets SSE events, any other gets one
+    JSON object (`chat.completion` on Chat Completions, a `response` on the Responses API).
+    `body` and `raw_body` bypass rendering and are sent verbatim. Fields marked "Responses only"
+    are ignored on Chat Completions, `finish_reason` is ignored on Responses.
 
     Attributes:
         content: Visible answer text; None keeps the default answer (echo, JSON, forced tool).
         reasoning_content: Reasoning summary; None keeps the default (a one-line summary on
             reasoning models, nothing on others); `""` sends none.
         tool_calls: Calls to return, each `{"name", "arguments": dict | str, "id"?}`; when set,
-            `content` defaults to `""` and `finish_reason` to `"tool_calls"`.
+            `content` defaults to `""` and `finish_reason` to `"tool_calls"`. On Responses they
+            become `function_call` items and `id` is their `call_id`.
         finish_reason: Override; default `"stop"`, or `"tool_calls"` with tool calls.
         usage: Replaces the whole computed usage object.
         model: Model name to echo; default the requested one.
@@ -99,8 +107,23 @@ class ScriptedReply:
             terminating chunk, so the client sees a broken stream.
         malformed_at_event: Replace event N (0-based) with `data: {not json`.
         error_event_at: Emit `error_event` as event N, then end the stream (no `[DONE]`).
-        error_event: The mid-stream error payload; default an xAI-style `{code, error}`.
+        error_event: The mid-stream error payload; default an xAI-style `{code, error}` on chat
+            and `{"type": "error", "code", "message"}` (framed `event: error`) on Responses.
+            With `failed`, it is the failed response's `error` object instead.
         repeat: How many consecutive requests this reply answers.
+        server_tool_calls: Responses only. Server-side tool calls to report before the answer,
+            each `{"type": "web_search" | "x_search" | "code_interpreter", "query": str,
+            "sources": [url, ...]?}` (`"code"` instead of `"query"` for code_interpreter). A call
+            is emitted only when the request's `tools` declare that tool, as the real model can
+            only run tools it was given.
+        citations: Responses only. `url_citation` annotations, each `{"url", "title"?}`; the
+            k-th citation's `[[n]](url)` marker goes after the k-th sentence of the text (the
+            rest after the last one); `start_index`/`end_index` are Python `str` indices (code
+            points) of the marker. Dropped unless the request declares web or X search.
+        incomplete_reason: Responses only. Ends the response `status: "incomplete"` with
+            `incomplete_details: {"reason": ...}` (e.g. `"max_output_tokens"`).
+        failed: Responses only. Ends the response `status: "failed"` with an `error` object
+            (a stream ends with `response.failed` instead of `response.completed`).
     """
 
     content: str | None = None
@@ -122,6 +145,10 @@ class ScriptedReply:
     error_event_at: int | None = None
     error_event: dict[str, Any] | None = None
     repeat: int = 1
+    server_tool_calls: list[dict[str, Any]] | None = None
+    citations: list[dict[str, Any]] | None = None
+    incomplete_reason: str | None = None
+    failed: bool = False
 
     def __post_init__(self) -> None:
         """Reject replies that could not be sent, at the line of the test that wrote them."""
@@ -137,6 +164,19 @@ class ScriptedReply:
             if not isinstance(call.get("name"), str):
                 msg = f"each tool call needs a string 'name', got {call!r}"
                 raise TypeError(msg)
+        for server_call in self.server_tool_calls or []:
+            _check_server_call(server_call)
+        for citation in self.citations or []:
+            if not isinstance(citation.get("url"), str) or not isinstance(
+                citation.get("title"), str | None
+            ):
+                msg = (
+                    f"each citation needs a string 'url' and an optional 'title', got {citation!r}"
+                )
+                raise TypeError(msg)
+        if self.failed and self.incomplete_reason is not None:
+            msg = "a reply cannot both fail and be incomplete"
+            raise ValueError(msg)
 
     def _check_numbers(self) -> None:
         if not _MIN_STATUS <= self.status <= _MAX_STATUS:
@@ -152,6 +192,22 @@ class ScriptedReply:
             if index is not None and index < 0:
                 msg = "event positions must be >= 0"
                 raise ValueError(msg)
+
+
+def _check_server_call(call: dict[str, Any]) -> None:
+    """A scripted server tool call must name a known tool and carry the text it ran."""
+    kind = call.get("type")
+    if kind not in SERVER_TOOL_KINDS:
+        msg = f"server tool call type must be one of {sorted(SERVER_TOOL_KINDS)}, got {kind!r}"
+        raise ValueError(msg)
+    key = "code" if kind in {"code_interpreter", "code_execution"} else "query"
+    text = call.get(key, call.get("query"))
+    sources = call.get("sources", [])
+    if not isinstance(text, str) or not (
+        isinstance(sources, list) and all(isinstance(url, str) for url in sources)
+    ):
+        msg = f"a {kind} call needs a string {key!r} and a list of URL strings, got {call!r}"
+        raise TypeError(msg)
 
 
 def _is_header_safe(name: str, value: str) -> bool:
@@ -192,6 +248,25 @@ def tool_call_reply(name: str, arguments: dict[str, Any] | str, **kwargs: Any) -
         The reply.
     """
     return ScriptedReply(tool_calls=[{"name": name, "arguments": arguments}], **kwargs)
+
+
+def web_search_reply(text: str, *, query: str, sources: list[str], **kwargs: Any) -> ScriptedReply:
+    """Reply on the Responses API after one web search that found `sources`, citing each.
+
+    The request must declare `{"type": "web_search"}` in `tools`, else no search is reported.
+
+    Args:
+        text: The answer before citation markers are added.
+        query: The search query the `web_search_call` item reports.
+        sources: URLs found; each is cited once, in order (override with `citations=`).
+        **kwargs: Any other `ScriptedReply` field.
+
+    Returns:
+        The reply.
+    """
+    kwargs.setdefault("citations", [{"url": url, "title": None} for url in sources])
+    call = {"type": "web_search", "query": query, "sources": list(sources)}
+    return ScriptedReply(content=text, server_tool_calls=[call], **kwargs)
 
 
 def error_reply(

@@ -34,6 +34,8 @@ from langchain_grok.testing._respond import (
     send_rejection,
     success_headers,
 )
+from langchain_grok.testing._responses_http import RESPONSES_PATH, serve_responses
+from langchain_grok.testing._responses_store import ResponseStore
 from langchain_grok.testing._script import ScriptedReply
 from langchain_grok.testing._validate import (
     Rejection,
@@ -43,6 +45,7 @@ from langchain_grok.testing._validate import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from types import TracebackType
 
     from typing_extensions import Self
@@ -72,7 +75,8 @@ class FakeXAIServer:
     `with FakeXAIServer() as server:` starts it on a free port; point a client at
     `server.base_url` with `server.api_key`. Queue replies with `server.script(...)`; with none
     queued it answers deterministically from the request. Every request is kept in
-    `server.requests`.
+    `server.requests`; Responses API answers stored with `store: true` in
+    `server.stored_responses`.
 
     Args:
         api_key: The only key it accepts (others get xAI's 400 "Incorrect API key").
@@ -99,6 +103,7 @@ class FakeXAIServer:
         self._lifecycle = threading.Lock()
         self._script: collections.deque[_Queued] = collections.deque()
         self._requests: list[RecordedRequest] = []
+        self._responses = ResponseStore()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -183,13 +188,18 @@ class FakeXAIServer:
             return list(self._requests)
 
     @property
+    def stored_responses(self) -> Mapping[str, dict[str, Any]]:
+        """A read-only snapshot of the stored Responses API answers: id -> response object."""
+        return self._responses.snapshot()
+
+    @property
     def pending_replies(self) -> int:
         """How many scripted replies are still queued (a test can assert all were used)."""
         with self._lock:
             return sum(entry.remaining for entry in self._script)
 
     def script(self, *replies: ScriptedReply) -> None:
-        """Queue replies; each chat-completions request that passes validation takes the next.
+        """Queue replies; each model request (chat or Responses) that passes validation takes one.
 
         Args:
             *replies: Replies in the order they should be used (`repeat` counts).
@@ -198,10 +208,11 @@ class FakeXAIServer:
             self._script.extend(_Queued(reply, reply.repeat) for reply in replies)
 
     def reset(self) -> None:
-        """Forget queued replies and recorded requests (connection ids keep counting)."""
+        """Forget queued replies, recorded requests and stored responses (ids keep counting)."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
+        self._responses.clear()
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until at least `n` requests have finished (response written or client gone).
@@ -305,6 +316,15 @@ class FakeXAIServer:
             if request.method != "POST":
                 return await _method_not_allowed(response, request, "POST")
             return await self._chat_completions(request, response)
+        if path == RESPONSES_PATH or path.startswith(RESPONSES_PATH + "/"):
+            return await serve_responses(
+                request,
+                response,
+                path,
+                api_key=self.api_key,
+                store=self._responses,
+                next_reply=self._next_reply,
+            )
         if path == _MODELS_PATH or path.startswith(_MODELS_PATH + "/"):
             if request.method != "GET":
                 return await _method_not_allowed(response, request, "GET")
