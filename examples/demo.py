@@ -1,4 +1,4 @@
-"""`make demo`: a streaming chat, a tool-using agent and structured output, end to end."""
+"""`make demo`: a streaming chat, a tool-using agent, structured output and server-side search."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import agent
 import quickstart
+import search_agent
 import structured_output
 
 
@@ -17,6 +18,7 @@ def main() -> int:
         ("1. Chat: invoke, streaming, LCEL", quickstart.main),
         ("2. Agent with tools", agent.main),
         ("3. Structured output", structured_output.main),
+        ("4. Server-side web search with citations (Responses API)", search_agent.main),
     ):
         print(f"\n######## {title}\n")
         run()

@@ -51,3 +51,21 @@ def test_chat_grok_cost_and_usage() -> None:
     assert usage is not None
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
     assert reply.response_metadata["cost_in_usd_ticks"] > 0
+
+
+def test_responses_api_web_search_live() -> None:
+    model = ChatGrok(model="grok-4.3").bind_tools([{"type": "web_search"}])
+    reply = model.invoke("Search the web: what is the latest stable Python version? Cite a source.")
+    assert reply.tool_calls == []
+    kinds = [block["type"] for block in reply.content_blocks]
+    assert "server_tool_call" in kinds
+    assert reply.additional_kwargs.get("citations")
+
+
+def test_responses_stateless_reasoning_replay_live() -> None:
+    model = ChatGrok(model="grok-4.3", use_responses_api=True)
+    first = model.invoke("Pick a number between 1 and 9 and remember it.")
+    second = model.invoke(
+        [("human", "Pick a number between 1 and 9 and remember it."), first, ("human", "Which?")]
+    )
+    assert second.text

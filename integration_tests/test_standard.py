@@ -74,3 +74,29 @@ def _run(model: ChatGrok, prompt: Any, *, stream: bool) -> AIMessage:
     for chunk in model.stream(prompt):
         full = chunk if full is None else full + chunk
     return full  # type: ignore[no-any-return]
+
+
+@pytest.mark.filterwarnings("ignore:grok-4.3 rejects stop:UserWarning")
+class TestChatGrokLiveResponsesAPI(TestChatGrokLive):
+    """The full suite again, on xAI's Responses API."""
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {**super().chat_model_params, "use_responses_api": True}
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
+        model = ChatGrok(
+            model="grok-4.3",
+            reasoning_effort="high",
+            rate_limiter=_RATE_LIMITER,
+            use_responses_api=True,
+        )
+        return _run(model, "What is 17 * 23 - 11? Think it through.", stream=stream)
+
+    def invoke_with_cache_read_input(self, *, stream: bool = False) -> AIMessage:
+        model = ChatGrok(
+            model="grok-4.3", conversation_id="langchain-grok-cache-test-rs", use_responses_api=True
+        )
+        messages = [("system", _CACHE_PROMPT), ("human", "Say OK.")]
+        _run(model, messages, stream=False)
+        return _run(model, messages, stream=stream)
