@@ -31,7 +31,9 @@ SECRET = "xai-fake-key"  # the emulator's key; asserted absent wherever a secret
 
 
 def grok(server: FakeXAIServer, **kwargs: Any) -> ChatGrok:
+    # These tests pin the Chat Completions path; test_responses_e2e.py covers the other one.
     kwargs.setdefault("model", "grok-4.3")
+    kwargs.setdefault("use_responses_api", False)
     return ChatGrok(api_key=server.api_key, base_url=server.base_url, **kwargs)
 
 
@@ -85,6 +87,7 @@ def test_aliases_and_unknown_kwargs(fake_xai_server: FakeXAIServer) -> None:
         max_completion_tokens=50,
         user="user-7",  # unknown to ChatGrok: goes to model_kwargs
         timeout=30,
+        use_responses_api=False,
     )
     assert model.model_kwargs == {"user": "user-7"}
     model.invoke("hi")

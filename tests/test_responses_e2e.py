@@ -31,7 +31,7 @@ def merge(chunks: list[Any]) -> AIMessageChunk:
 
 
 def test_plain_reply_matches_chat_completions(fake_xai_server: FakeXAIServer) -> None:
-    via_chat = grok(fake_xai_server).invoke("same input")
+    via_chat = grok(fake_xai_server, use_responses_api=False).invoke("same input")
     via_responses = grok(fake_xai_server, use_responses_api=True).invoke("same input")
     assert via_responses.content == via_chat.content == "You said: same input"
     assert via_responses.additional_kwargs["reasoning_content"]

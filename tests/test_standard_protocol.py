@@ -59,7 +59,11 @@ class TestChatGrokProtocol(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         # A non-reasoning model, so that `stop` is sent rather than dropped with a warning.
-        return {"model": "grok-4.20-0309-non-reasoning", "max_retries": 0}
+        return {
+            "model": "grok-4.20-0309-non-reasoning",
+            "max_retries": 0,
+            "use_responses_api": False,
+        }
 
     @property
     def model_override_value(self) -> str:
@@ -85,7 +89,7 @@ class TestChatGrokProtocolReasoningModel(TestChatGrokProtocol):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "grok-4.3", "max_retries": 0}
+        return {"model": "grok-4.3", "max_retries": 0, "use_responses_api": False}
 
 
 @pytest.mark.usefixtures("emulator")

@@ -23,6 +23,8 @@ METHODS: tuple[Method, ...] = ("json_schema", "function_calling", "json_mode")
 
 
 def grok(server: FakeXAIServer, **kwargs: Any) -> ChatGrok:
+    # Chat Completions here; the Responses path runs the same matrix in test_standard_protocol.
+    kwargs.setdefault("use_responses_api", False)
     return ChatGrok(api_key=server.api_key, base_url=server.base_url, model="grok-4.3", **kwargs)
 
 
