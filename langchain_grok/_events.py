@@ -80,7 +80,7 @@ class EventParser:
             return
         try:
             payload = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # a deeply nested frame overflows the stack
             msg = f"Malformed JSON in stream event: {data[:200]!r}"
             raise self._invalid(msg) from exc
         if not isinstance(payload, dict):
@@ -98,8 +98,11 @@ class EventParser:
         if kind == "error":
             raise error_from_payload(payload, request_id=self.request_id)
         if kind == "response.failed":
-            response = payload.get("response") or {}
-            error = response.get("error") or {"message": "response.failed without details"}
+            # A hostile or broken server may send anything here: only objects are read.
+            response = payload.get("response")
+            error = response.get("error") if isinstance(response, dict) else None
+            if not isinstance(error, dict):
+                error = {"message": str(error) if error else "response.failed without details"}
             raise error_from_payload(error, request_id=self.request_id)
         yield payload
         if kind in _RESPONSES_TERMINAL:

@@ -9,8 +9,11 @@ request is spent, with a message that names the block.
 
 from __future__ import annotations
 
+import binascii
 import json
-from typing import TYPE_CHECKING, Any
+import re
+from base64 import b64decode
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.messages import (
     AIMessage,
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["convert_messages"]
 
 _CHAT_ROLES = {"system", "user", "assistant", "tool"}
+_IMAGE_DETAILS: Final = ("auto", "low", "high")
+_DATA_URL: Final = re.compile(r"data:(?P<mime>image/[\w.+-]+);base64,(?P<data>.*)", re.DOTALL)
+_WHITESPACE: Final = re.compile(r"\s+")
 # Blocks a model emitted that carry no text for the next request: tool calls travel in
 # `tool_calls`, reasoning in `reasoning_content`.
 _SKIPPED_AI_BLOCKS = {
@@ -99,6 +105,9 @@ def _chat_message(message: ChatMessage) -> dict[str, Any]:
     if role not in _CHAT_ROLES:
         msg = f"unknown role {message.role!r}; use one of system, developer, user, assistant, tool"
         raise ValueError(msg)
+    if role == "tool":
+        msg = "a ChatMessage cannot carry the tool_call_id a tool result needs; use ToolMessage"
+        raise ValueError(msg)
     content = user_content(message.content) if role == "user" else _text_only(message.content)
     return _with_name({"role": role, "content": content}, message)
 
@@ -108,7 +117,7 @@ def _assistant_message(message: AIMessage) -> dict[str, Any]:
     reasoning = _reasoning_text(message)
     if reasoning:
         payload["reasoning_content"] = reasoning
-    for call in message.tool_calls:
+    for call in [*message.tool_calls, *message.invalid_tool_calls]:
         if not call.get("id"):
             msg = f"tool call {call['name']!r} has no id; the tool result could not refer to it"
             raise ValueError(msg)
@@ -116,10 +125,7 @@ def _assistant_message(message: AIMessage) -> dict[str, Any]:
         {
             "id": call["id"],
             "type": "function",
-            "function": {
-                "name": call["name"],
-                "arguments": json.dumps(call["args"], ensure_ascii=False),
-            },
+            "function": {"name": call["name"], "arguments": _arguments_json(call)},
         }
         for call in message.tool_calls
     ]
@@ -138,6 +144,15 @@ def _assistant_message(message: AIMessage) -> dict[str, Any]:
     return _with_name(payload, message)
 
 
+def _arguments_json(call: Mapping[str, Any]) -> str:
+    """Tool-call arguments as strict JSON (no NaN, no bytes or objects the API cannot read)."""
+    try:
+        return json.dumps(call["args"], ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        msg = f"tool call {call['name']!r} has arguments that are not JSON: {exc}"
+        raise ValueError(msg) from exc
+
+
 def _reasoning_text(message: AIMessage) -> str:
     stored = message.additional_kwargs.get("reasoning_content")
     if isinstance(stored, str) and stored:
@@ -153,6 +168,9 @@ def _reasoning_text(message: AIMessage) -> str:
 
 
 def _tool_message(message: ToolMessage) -> dict[str, Any]:
+    if not isinstance(message.tool_call_id, str) or not message.tool_call_id:
+        msg = "ToolMessage has an empty tool_call_id; set it to the id of the call it answers"
+        raise ValueError(msg)
     content: Any
     if isinstance(message.content, str):
         content = message.content
@@ -182,6 +200,7 @@ def _text_only(content: str | list[str | dict[str, Any]]) -> str:
         if isinstance(block, str):
             texts.append(block)
             continue
+        _check_part(block)
         kind = block.get("type")
         if kind == "text":
             texts.append(str(block.get("text", "")))
@@ -198,12 +217,24 @@ def user_content(content: str | list[str | dict[str, Any]]) -> str | list[dict[s
     """User content: a string, or a list of `text` / `image_url` / `file` parts."""
     if isinstance(content, str):
         return content
+    if not content:
+        msg = "content is an empty list; the API needs at least one text or image part"
+        raise ValueError(msg)
     return [_user_part(block) for block in content]
+
+
+def _check_part(block: object) -> None:
+    # Message content is validated on construction only; a list mutated afterwards can hold
+    # anything.
+    if not isinstance(block, dict):
+        msg = f"content part of type {type(block).__name__} is neither a string nor a dict block"
+        raise ValueError(msg)  # noqa: TRY004 - a ValueError is what LangChain callers catch
 
 
 def _user_part(block: str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(block, str):
         return {"type": "text", "text": block}
+    _check_part(block)
     kind = block.get("type")
     if kind == "text":
         return {"type": "text", "text": str(block.get("text", ""))}
@@ -211,8 +242,9 @@ def _user_part(block: str | dict[str, Any]) -> dict[str, Any]:
         return _openai_image(block)
     if kind == "image":
         return _standard_image(block)
-    if kind == "file" and (block.get("file_id") or block.get("id")):
-        return {"type": "file", "file": {"file_id": block.get("file_id") or block.get("id")}}
+    file_id = block.get("file_id") or block.get("id")
+    if kind == "file" and isinstance(file_id, str) and file_id:
+        return {"type": "file", "file": {"file_id": file_id}}
     msg = (
         f"content block of type {kind!r} is not supported by xAI chat completions; "
         "use text, image (url or base64 jpeg/png) or file (Files API id) blocks"
@@ -227,9 +259,8 @@ def _openai_image(block: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(image, dict) or not isinstance(image.get("url"), str) or not image["url"]:
         msg = "image_url block needs image_url.url (an https URL or a data: URI)"
         raise ValueError(msg)
-    part: dict[str, Any] = {"url": image["url"]}
-    if image.get("detail"):
-        part["detail"] = image["detail"]
+    part: dict[str, Any] = {"url": _checked_image_url(image["url"])}
+    _add_detail(part, image.get("detail"))
     return {"type": "image_url", "image_url": part}
 
 
@@ -242,17 +273,54 @@ def _standard_image(block: Mapping[str, Any]) -> dict[str, Any]:
     if url is None and block.get("source_type") == "url":
         url = block.get("url") or block.get("data")
     if isinstance(url, str) and url:
-        image: dict[str, Any] = {"url": url}
+        image: dict[str, Any] = {"url": _checked_image_url(url)}
     elif isinstance(data, str) and data:
         mime = block.get("mime_type") or "image/jpeg"
-        if not str(mime).startswith("image/"):
+        if not isinstance(mime, str) or not re.fullmatch(r"image/[\w.+-]+", mime):
             msg = f"image block has mime_type {mime!r}; xAI accepts image/jpeg and image/png"
             raise ValueError(msg)
+        _check_base64(data, "image block `base64`")
         image = {"url": f"data:{mime};base64,{data}"}
     else:
         msg = "image block needs a non-empty `url` or `base64` (with `mime_type`)"
         raise ValueError(msg)
-    detail = block.get("detail") or (block.get("extras") or {}).get("detail")
-    if detail:
-        image["detail"] = detail
+    extras = block.get("extras")
+    detail = block.get("detail") or (extras.get("detail") if isinstance(extras, dict) else None)
+    _add_detail(image, detail)
     return {"type": "image_url", "image_url": image}
+
+
+def _checked_image_url(url: str) -> str:
+    """An image URL the API can fetch or decode: http(s), or a base64 `data:image/...` URI."""
+    if url.startswith("data:"):
+        match = _DATA_URL.fullmatch(url)
+        if match is None:
+            msg = f"image data URI must look like data:image/png;base64,..., got {url[:40]!r}"
+            raise ValueError(msg)
+        _check_base64(match["data"], "image data URI")
+        return url
+    if not url.startswith(("https://", "http://")):
+        msg = f"image URL must be https://, http:// or a data:image/... URI, got {url[:80]!r}"
+        raise ValueError(msg)
+    return url
+
+
+def _check_base64(data: str, where: str) -> None:
+    try:
+        decoded = b64decode(_WHITESPACE.sub("", data), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        msg = f"{where} is not valid base64 ({exc}); pass the image bytes base64-encoded"
+        raise ValueError(msg) from exc
+    if not decoded:
+        msg = f"{where} is empty"
+        raise ValueError(msg)
+
+
+def _add_detail(image: dict[str, Any], detail: object) -> None:
+    if not detail:
+        return
+    if detail not in _IMAGE_DETAILS:
+        allowed = ", ".join(_IMAGE_DETAILS)
+        msg = f"image detail must be one of {allowed}, got {detail!r}"
+        raise ValueError(msg)
+    image["detail"] = detail

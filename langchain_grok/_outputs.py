@@ -107,7 +107,7 @@ def parse_tool_calls(
         text = arguments if isinstance(arguments, str) else ""
         try:
             args = json.loads(text) if text.strip() else {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             invalid.append(invalid_tool_call(name=name, args=text, id=call_id, error=str(exc)))
             continue
         if not isinstance(args, dict):

@@ -19,18 +19,23 @@ __all__ = ["build_chat_body", "check_params"]
 
 _PENALTIES: Final = ("frequency_penalty", "presence_penalty")
 
+_INT32_MAX: Final = 2**31 - 1  # the API's integers are 32-bit
 # name -> (low, high, low inclusive); None bounds are open.
 _RANGES: Final[dict[str, tuple[float | None, float | None, bool]]] = {
     "temperature": (0.0, 2.0, True),
     "top_p": (0.0, 1.0, False),
     "frequency_penalty": (-2.0, 2.0, True),
     "presence_penalty": (-2.0, 2.0, True),
-    "n": (1, None, True),
-    "max_tokens": (1, None, True),
-    "max_completion_tokens": (1, None, True),
+    "n": (1, 128, True),
+    "max_tokens": (1, _INT32_MAX, True),
+    "max_completion_tokens": (1, _INT32_MAX, True),
+    "max_output_tokens": (1, _INT32_MAX, True),
     "top_logprobs": (0, 8, True),
+    "seed": (-_INT32_MAX - 1, _INT32_MAX, True),
 }
-_INTEGERS: Final = frozenset({"n", "max_tokens", "max_completion_tokens", "top_logprobs", "seed"})
+_INTEGERS: Final = frozenset(
+    {"n", "max_tokens", "max_completion_tokens", "max_output_tokens", "top_logprobs", "seed"}
+)
 
 
 def check_params(params: Mapping[str, Any]) -> None:
@@ -48,7 +53,11 @@ def check_params(params: Mapping[str, Any]) -> None:
         bounds = _RANGES.get(name)
         if bounds is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and math.isnan(value))
+        ):
             msg = f"{name} must be a number, got {value!r}"
             raise ValueError(msg)
         low, high, low_inclusive = bounds

@@ -117,6 +117,9 @@ def plan_request(
     chain = params.pop("use_previous_response_id", settings.use_previous_response_id)
     for key in _LOCAL_KWARGS:
         params.pop(key, None)
+    if "timeout" in kwargs:
+        msg = "timeout is a ChatGrok setting (ChatGrok(timeout=...)), not a per-call argument"
+        raise ValueError(msg)
     if stop is not None:
         params["stop"] = stop
     if stream and (params.get("n") or 1) > 1:

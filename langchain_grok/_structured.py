@@ -79,11 +79,29 @@ def format_tools(
             formatted.append(_server_tool(tool))
             continue
         try:
-            formatted.append(convert_to_openai_tool(tool, strict=strict))
+            converted = convert_to_openai_tool(tool, strict=strict)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = f"tool {position} ({type(tool).__name__}) cannot be used as a tool: {exc}"
             raise ValueError(msg) from exc
+        _check_function_tool(position, tool, converted)
+        formatted.append(converted)
     return formatted
+
+
+def _check_function_tool(position: int, tool: object, converted: dict[str, Any]) -> None:
+    # convert_to_openai_tool passes OpenAI-format dicts through unchecked; the API would 400.
+    function = converted.get("function")
+    if not isinstance(function, dict):
+        function = {}
+    name = function.get("name")
+    problem = None
+    if not isinstance(name, str) or not name:
+        problem = "a function tool needs `function` with a non-empty string `name`"
+    elif "parameters" in function and not isinstance(function["parameters"], dict):
+        problem = "`function.parameters` must be a JSON schema object"
+    if problem:
+        msg = f"tool {position} ({type(tool).__name__}) cannot be used as a tool: {problem}"
+        raise ValueError(msg)
 
 
 # LangChain-style and documented alternative names -> the `type` the Responses API takes.

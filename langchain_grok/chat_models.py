@@ -231,6 +231,15 @@ class ChatGrok(BaseChatModel):
             params["ls_stop"] = ls_stop
         return params
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Clients hold connection pools (sockets, locks) that cannot cross a process boundary:
+        # a copy starts without them and builds its own on first use, as after fork().
+        state = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private.update(_client=None, _async_client=None)
+        state["__pydantic_private__"] = private
+        return state
+
     # -- clients (created lazily: the key is needed only when a request is made) -----------
 
     def _client_args(self) -> dict[str, Any]:

@@ -282,7 +282,7 @@ def parse_error_body(raw: bytes) -> tuple[str, str | None, object]:
     text = raw.decode("utf-8", errors="replace")
     try:
         body: object = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile, deeply nested JSON
         return (_readable_text(text) or "(empty body)"), None, text
     if not isinstance(body, dict):
         return _bounded(text), None, body
@@ -382,17 +382,33 @@ def error_from_payload(
     message, code = _message_and_code(payload)
     nested = payload.get("error")
     status = status_for_code(code)
-    if isinstance(nested, dict) and isinstance(nested.get("status"), int):
+    if isinstance(nested, dict) and _is_http_status(nested.get("status")):
         status = nested["status"]
     return make_status_error(
         status,
-        _bounded(message or json.dumps(payload)[:MAX_ERROR_MESSAGE_CHARS]),
+        _bounded(message or _payload_text(payload)),
         code=code,
         body=payload,
         response=response,
         request_id=request_id,
         in_band=True,
     )
+
+
+def _is_http_status(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599  # noqa: PLR2004
+
+
+def _payload_text(payload: object) -> str:
+    """The payload as bounded JSON text for a message; never raises on hostile input.
+
+    A payload that `json.loads` just managed to decode can still be too deep to encode again
+    from a deeper stack (RecursionError), so the fallback is its type, not a crash.
+    """
+    try:
+        return json.dumps(payload)[:MAX_ERROR_MESSAGE_CHARS]
+    except (ValueError, TypeError, RecursionError):
+        return f"(unreadable {type(payload).__name__} error payload)"
 
 
 def is_error_payload(payload: object) -> bool:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from langchain_grok._client._base import DRAIN_LIMIT, BaseClient, OpenStream, T, forget_key
+from langchain_grok._client._base import (
+    DRAIN_LIMIT,
+    BaseClient,
+    OpenStream,
+    T,
+    forget_key,
+    forget_redirect_keys,
+)
 from langchain_grok._client._pools import drop_loop_pool, loop_pool
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
@@ -275,6 +282,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
                     response = await http.send(request, stream=True)
                 finally:
                     forget_key(request)
+                forget_redirect_keys(response)
                 self._log_response(response, started)
                 try:
                     return await accept(response)

@@ -8,10 +8,13 @@ building, response checks, retry policy, logging), so the sync and async twins d
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
+import math
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -54,6 +57,11 @@ HTTP = TypeVar("HTTP", httpx.Client, httpx.AsyncClient)
 _SENSITIVE_HEADERS: Final = frozenset({"authorization", "x-api-key", "cookie", "set-cookie"})
 _REDACTED: Final = "<redacted>"
 _LOOPBACK_NAMES: Final = frozenset({"localhost"})
+# What httpx can put in a header line: a token for the name, printable ASCII (and tabs) for the
+# value. Anything else fails inside httpx as an untyped UnicodeEncodeError or, for CR/LF, as a
+# "connection error" that gets retried.
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE: Final = re.compile(r"[\t\x20-\x7e]*")
 # How much of a body may follow [DONE] and still be read so the connection can be reused.
 DRAIN_LIMIT: Final = 64 * 1024
 
@@ -65,6 +73,13 @@ def resolve_api_key(api_key: str | None) -> str:
         msg = (
             f"No xAI API key: pass api_key=... or set the {API_KEY_ENV} environment variable "
             "(create a key at https://console.x.ai)."
+        )
+        raise ValueError(msg)
+    if not _HEADER_VALUE.fullmatch(key.strip()):
+        # Never quote the key itself, not even in this message.
+        msg = (
+            "The xAI API key contains characters an HTTP header cannot carry (non-ASCII or "
+            f"control characters): check the value of api_key / {API_KEY_ENV}."
         )
         raise ValueError(msg)
     return key.strip()
@@ -84,6 +99,17 @@ def build_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """
     if isinstance(timeout, httpx.Timeout):
         return timeout
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        msg = (
+            "timeout must be a positive, finite number of seconds or an httpx.Timeout, "
+            f"got {timeout!r}"
+        )
+        raise ValueError(msg)
     if timeout is None:
         return httpx.Timeout(
             connect=DEFAULT_CONNECT_TIMEOUT,
@@ -126,6 +152,54 @@ def forget_key(request: httpx.Request) -> None:
         request.headers["authorization"] = _REDACTED
 
 
+def forget_redirect_keys(response: httpx.Response) -> None:
+    """Redact the key in the requests of every redirect hop (an injected client may follow them).
+
+    httpx builds a new request for each hop and, for a same-origin hop, copies the key into it;
+    the final response (kept by errors as `.response`) points at that copy.
+    """
+    for hop in (*response.history, response):
+        forget_key(hop.request)
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Reject headers httpx cannot send, naming the header (and never quoting a secret)."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            msg = f"invalid HTTP header name {name!r}"
+            raise ValueError(msg)
+        if isinstance(value, bytes):  # sent as given by httpx: only line breaks are refused
+            value = value.decode("latin-1")  # noqa: PLW2901 - checked, not used
+            if not any(c in value for c in "\r\n\0"):
+                continue
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            shown = _REDACTED if name.lower() in _SENSITIVE_HEADERS else repr(value)
+            msg = (
+                f"header {name!r} has a value HTTP cannot carry (only printable ASCII, no "
+                f"line breaks): {shown}"
+            )
+            raise ValueError(msg)
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """The request body as strict JSON; a value JSON cannot carry fails naming its parameter."""
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        name = next((key for key, value in body.items() if not _is_json(value)), None)
+        where = f"parameter {name!r}" if name is not None else "the request body"
+        msg = f"{where} cannot be sent as JSON: {type(exc).__name__}: {exc}"
+        raise ValueError(msg) from exc
+
+
+def _is_json(value: object) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
 def _transport_error(exc: httpx.TransportError, *, during: str) -> APIConnectionError:
     if isinstance(exc, httpx.PoolTimeout):
         msg = (
@@ -163,8 +237,8 @@ class BaseClient(Generic[HTTP]):
         default_headers: Mapping[str, str] | None,
         timeout_given: bool,
     ) -> None:
-        if max_retries < 0:
-            msg = f"max_retries must be >= 0, got {max_retries}"
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            msg = f"max_retries must be an integer >= 0, got {max_retries!r}"
             raise ValueError(msg)
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -183,6 +257,7 @@ class BaseClient(Generic[HTTP]):
         self.timeout = build_timeout(timeout)
         # An injected httpx client keeps its own timeouts unless the caller also named one.
         self._timeout_given = timeout_given
+        check_headers(default_headers or {})
         self._headers = {
             "accept": "application/json",
             "content-type": "application/json",
@@ -209,10 +284,11 @@ class BaseClient(Generic[HTTP]):
         if stream:
             headers["accept"] = "text/event-stream"
         if extra_headers:
+            check_headers(extra_headers)
             headers.update(extra_headers)
         headers["authorization"] = f"Bearer {self._api_key}"
         timeout: Any = self.timeout if self._timeout_given else httpx.USE_CLIENT_DEFAULT
-        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        content = None if body is None else encode_body(body)
         if content is None:
             del headers["content-type"]
         return http.build_request(
@@ -232,7 +308,7 @@ class BaseClient(Generic[HTTP]):
             raise error_from_response(response, raw, request_id)
         try:
             payload = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: hostile, deeply nested JSON
             payload = None
         if is_error_payload(payload):
             raise error_from_payload(payload, response=response, request_id=request_id)
@@ -252,7 +328,7 @@ class BaseClient(Generic[HTTP]):
             self._raise_for_body(response, raw, expected="application/json")
         try:
             payload = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
             msg = f"Response body is not valid JSON: {raw[:200]!r}"
             raise APIResponseValidationError(
                 msg, status_code=response.status_code, request_id=request_id
@@ -275,6 +351,9 @@ class BaseClient(Generic[HTTP]):
     # -- retry policy and logging -----------------------------------------------------------
 
     def _as_api_error(self, exc: Exception, *, during: str) -> APIError:
+        if isinstance(exc, httpx.RequestError):
+            with contextlib.suppress(RuntimeError):  # httpx raises it when no request is set
+                forget_key(exc.request)  # may be a redirect hop's, which the error chain keeps
         if isinstance(exc, APIError):
             return exc
         if isinstance(exc, httpx.TransportError):
