@@ -507,11 +507,14 @@ def main() -> int:
         check_emulator_framing(emulator)
         # One model for the chaos: short timeouts make stalls cheap. Timeout, pool included,
         # is 1 s, so the concurrent-streams phase uses a model with the default timeouts.
+        # The oracle models Chat Completions framing, so the soak pins that API (the Responses
+        # path's faults are covered by tests/test_responses_e2e.py and the emulator's tests).
         model = ChatGrok(
             api_key=emulator.api_key,
             base_url=emulator.base_url,
             timeout=READ_TIMEOUT,
             max_retries=MAX_RETRIES,
+            use_responses_api=False,
         )
         baseline = snapshot()  # no connection pool exists yet
         warm = judge_chaos(
@@ -524,7 +527,9 @@ def main() -> int:
         before = snapshot()
         report = judge_chaos(run_chaos(model, emulator, args))
         mark = time.monotonic()
-        streams_model = ChatGrok(api_key=emulator.api_key, base_url=emulator.base_url)
+        streams_model = ChatGrok(
+            api_key=emulator.api_key, base_url=emulator.base_url, use_responses_api=False
+        )
         streams_ok, stream_problems = run_streams(streams_model, emulator, args.streams)
         timings["streams"] = time.monotonic() - mark
         mark = time.monotonic()

@@ -67,13 +67,38 @@ def _has_server_tools(params: Mapping[str, Any]) -> bool:
     )
 
 
-def _choose_responses(settings: Settings, params: Mapping[str, Any], choice: Any) -> bool:
-    """Pick the API: the caller's choice, else the Responses API only where it is needed."""
-    needs_responses = _has_server_tools(params) or bool(
-        params.get("previous_response_id") or params.get("store") or params.get("include")
+def chat_only_reason(params: Mapping[str, Any]) -> str | None:
+    """Why this request needs Chat Completions, or None when the Responses API can serve it.
+
+    The Responses API takes no `stop`, `seed`, `n` or penalties. Where the model would reject
+    them anyway (reasoning models drop `stop` and penalties), they do not hold the request back.
+    """
+    model = lookup(str(params.get("model")))
+    accepts_stop = model is None or model.accepts_stop
+    accepts_penalties = model is None or not model.reasoning
+    checks = (
+        (accepts_stop and bool(params.get("stop")), "stop"),
+        ((params.get("n") or 1) > 1, "n > 1"),
+        (params.get("seed") is not None, "seed"),
+        (params.get("logit_bias") is not None, "logit_bias"),
+        (params.get("deferred") is not None, "deferred"),
+        (
+            accepts_penalties
+            and any(params.get(k) is not None for k in ("frequency_penalty", "presence_penalty")),
+            "frequency_penalty / presence_penalty",
+        ),
     )
+    return next((reason for applies, reason in checks if applies), None)
+
+
+def _choose_responses(params: Mapping[str, Any], choice: Any) -> bool:
+    """Pick the API: the caller's choice, else the Responses API whenever it can serve the call.
+
+    xAI recommends the Responses API and adds features only there; Chat Completions is kept for
+    requests only it can serve and for gateways that only speak it (`use_responses_api=False`).
+    """
     if choice is None:
-        return needs_responses or settings.use_previous_response_id or settings.store
+        return chat_only_reason(params) is None or _has_server_tools(params)
     if not choice and _has_server_tools(params):
         msg = (
             "server-side tools (web_search, x_search, code_execution, ...) run only on the "
@@ -125,7 +150,7 @@ def plan_request(
     if stream and (params.get("n") or 1) > 1:
         msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
         raise ValueError(msg)
-    if not _choose_responses(settings, params, choice):
+    if not _choose_responses(params, choice):
         body, dropped = build_chat_body(
             convert_messages(messages), params, stream=stream, stream_usage=stream_usage
         )

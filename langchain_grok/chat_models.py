@@ -115,9 +115,9 @@ class ChatGrok(BaseChatModel):
     """Sent as `x-grok-conv-id` (Responses: `prompt_cache_key`) so that follow-up turns reach
     the server holding the prompt cache."""
     use_responses_api: bool | None = None
-    """True: xAI's Responses API; False: Chat Completions; None: the Responses API when the call
-    needs it (server-side tools, `store`, `include`, `previous_response_id`), else Chat
-    Completions."""
+    """None: xAI's recommended Responses API whenever it can serve the request, else Chat
+    Completions (`n > 1`, `seed`, `logit_bias`, `stop` or penalties the model accepts); False:
+    always Chat Completions (gateways that only speak it); True: always the Responses API."""
     store: bool = False
     """Responses API: let xAI keep the response for 30 days. Off by default for privacy; without
     it, reasoning is carried between turns as encrypted items in the messages."""

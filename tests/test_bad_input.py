@@ -34,6 +34,7 @@ PNG = "iVBORw0KGgo="
 
 
 def grok(server: FakeXAIServer, **kwargs: Any) -> ChatGrok:
+    kwargs.setdefault("use_responses_api", False)  # the x-grok-conv-id header is chat-only
     return ChatGrok(api_key=server.api_key, base_url=server.base_url, **kwargs)
 
 

@@ -28,6 +28,8 @@ LONG = ScriptedReply(content=" ".join(f"w{i}" for i in range(400)), event_delay=
 
 
 def grok(server: FakeXAIServer, **kwargs: Any) -> ChatGrok:
+    # Chat Completions framing is asserted below; the Responses path has its own cases at the end.
+    kwargs.setdefault("use_responses_api", False)
     return ChatGrok(api_key=server.api_key, base_url=server.base_url, **kwargs)
 
 

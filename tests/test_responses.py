@@ -215,19 +215,30 @@ def settings(**overrides: Any) -> Settings:
 
 def test_routing_between_the_two_apis() -> None:
     hello = [HumanMessage("hi")]
-    assert not plan_request(settings(), hello, None, {}, stream=False).responses
-    tools = {"tools": [{"type": "web_search"}]}
-    plan = plan_request(settings(), hello, None, tools, stream=False)
+    # Default: the Responses API, as xAI recommends, whenever it can serve the request.
+    plan = plan_request(settings(), hello, None, {}, stream=False)
     assert plan.responses
     assert plan.body["store"] is False
     assert plan.body["include"] == ["reasoning.encrypted_content"]
-    assert plan_request(settings(use_responses_api=True), hello, None, {}, stream=False).responses
+    # Requests only Chat Completions can serve stay there.
+    for needs_chat in ({"n": 2}, {"seed": 7}, {"logit_bias": {"1": 2}}):
+        assert not plan_request(settings(), hello, None, needs_chat, stream=False).responses
+    non_reasoning = settings(params={"model": "grok-4.20-0309-non-reasoning"})
+    assert not plan_request(non_reasoning, hello, ["END"], {}, stream=False).responses
+    # A reasoning model rejects `stop` anyway (dropped with a warning), so it does not hold the
+    # request back; nor does an empty list.
+    assert plan_request(settings(), hello, ["END"], {}, stream=False).responses
+    assert plan_request(non_reasoning, hello, [], {}, stream=False).responses
+    assert "include" not in plan_request(non_reasoning, hello, None, {}, stream=False).body
+    # Server-side tools need the Responses API even where a chat-only parameter is present.
+    tools = {"tools": [{"type": "web_search"}], "seed": 1}
+    assert plan_request(settings(), hello, None, tools, stream=False).responses
+    # An explicit choice wins.
+    assert not plan_request(
+        settings(use_responses_api=False), hello, None, {}, stream=False
+    ).responses
     with pytest.raises(ValueError, match="run only on the Responses API"):
         plan_request(settings(use_responses_api=False), hello, None, tools, stream=False)
-    non_reasoning = settings(
-        params={"model": "grok-4.20-0309-non-reasoning"}, use_responses_api=True
-    )
-    assert "include" not in plan_request(non_reasoning, hello, None, {}, stream=False).body
 
 
 def test_previous_response_id_sends_only_new_messages() -> None:

@@ -200,3 +200,36 @@ def test_incomplete_reply_reports_length(fake_xai_server: FakeXAIServer) -> None
     reply = grok(fake_xai_server, use_responses_api=True).invoke("x", max_tokens=5)
     assert reply.response_metadata["finish_reason"] == "length"
     assert fake_xai_server.requests[0].json["max_output_tokens"] == 5
+
+
+async def test_concurrent_astreams_on_the_responses_api(fake_xai_server: FakeXAIServer) -> None:
+    model = grok(fake_xai_server, use_responses_api=True)
+
+    async def one(index: int) -> str:
+        merged: Any = None
+        async for chunk in model.astream(f"request {index}"):
+            merged = chunk if merged is None else merged + chunk
+        assert merged.usage_metadata is not None
+        return str(merged.text)
+
+    texts = await asyncio.gather(*(one(i) for i in range(200)))
+    assert texts == [f"You said: request {i}" for i in range(200)]
+
+
+async def test_cancelling_a_responses_stream_closes_it(fake_xai_server: FakeXAIServer) -> None:
+    fake_xai_server.script(ScriptedReply(content=" ".join(["w"] * 300), event_delay=0.01))
+    model = grok(fake_xai_server, use_responses_api=True)
+
+    async def consume() -> None:
+        async for _ in model.astream("long"):
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (request,) = fake_xai_server.requests
+    assert await asyncio.to_thread(request.finished.wait, 3)
+    assert request.outcome == "client_disconnected"
+    assert (await model.ainvoke("next")).text == "You said: next"

@@ -60,6 +60,7 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def grok(server: FakeXAIServer, **kwargs: Any) -> ChatGrok:
+    kwargs.setdefault("use_responses_api", False)  # the mock transports answer chat shapes
     return ChatGrok(api_key=KEY, base_url=server.base_url, **kwargs)
 
 
@@ -349,10 +350,17 @@ def test_redirects_never_carry_the_key_to_another_origin(location: str, sync: bo
     transport = httpx.MockTransport(origins)
     if sync:
         http = httpx.Client(transport=transport, follow_redirects=True)
-        ChatGrok(api_key=KEY, base_url="https://api.x.ai/v1", http_client=http).invoke("x")
+        ChatGrok(
+            api_key=KEY, base_url="https://api.x.ai/v1", http_client=http, use_responses_api=False
+        ).invoke("x")
     else:
         ahttp = httpx.AsyncClient(transport=transport, follow_redirects=True)
-        model = ChatGrok(api_key=KEY, base_url="https://api.x.ai/v1", http_async_client=ahttp)
+        model = ChatGrok(
+            api_key=KEY,
+            base_url="https://api.x.ai/v1",
+            http_async_client=ahttp,
+            use_responses_api=False,
+        )
         asyncio.run(model.ainvoke("x"))
     (first, first_auth), (second, second_auth) = origins.seen
     assert first == "https://api.x.ai/v1/chat/completions"
