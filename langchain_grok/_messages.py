@@ -25,7 +25,7 @@ from langchain_core.messages import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from langchain_core.messages import BaseMessage
 
@@ -59,14 +59,25 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
         ValueError: The list is empty, or a message or content block cannot be sent; the
             message says which message (by position) and what to do instead.
     """
+    return convert_each(messages, lambda message: [convert_message(message)])
+
+
+def convert_each(
+    messages: Sequence[BaseMessage],
+    convert: Callable[[BaseMessage], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Apply `convert` to every message, naming the message (by position) in any failure.
+
+    Shared by both APIs' converters so that their errors read the same.
+    """
     if not messages:
         msg = "messages must not be empty: pass at least one message to the model"
         raise ValueError(msg)
     position = 0
+    converted: list[dict[str, Any]] = []
     try:
-        converted = []
         for position, message in enumerate(messages):  # noqa: B007 - read in the handler
-            converted.append(convert_message(message))
+            converted.extend(convert(message))
     except ValueError as exc:
         kind = type(messages[position]).__name__
         msg = f"Cannot send message {position} ({kind}): {exc}"

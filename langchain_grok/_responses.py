@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from langchain_core.messages import AIMessage, ChatMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_grok._messages import convert_message, user_content
+from langchain_grok._messages import convert_each, convert_message, user_content
 from langchain_grok._outputs import PROVIDER, parse_tool_calls, response_cost
 
 if TYPE_CHECKING:
@@ -55,19 +55,7 @@ def messages_to_input(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     Raises:
         ValueError: As `_messages.convert_messages` does, naming the message.
     """
-    if not messages:
-        msg = "messages must not be empty: pass at least one message to the model"
-        raise ValueError(msg)
-    items: list[dict[str, Any]] = []
-    position = 0
-    try:
-        for position, message in enumerate(messages):  # noqa: B007 - read in the handler
-            items.extend(_message_items(message))
-    except ValueError as exc:
-        kind = type(messages[position]).__name__
-        msg = f"Cannot send message {position} ({kind}): {exc}"
-        raise ValueError(msg) from exc
-    return items
+    return convert_each(messages, _message_items)
 
 
 def _message_items(message: BaseMessage) -> list[dict[str, Any]]:

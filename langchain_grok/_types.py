@@ -82,18 +82,8 @@ class ChatCompletion(TypedDict, total=False):
     citations: list[str]
 
 
-class ChatCompletionChunk(TypedDict, total=False):
-    """One `chat.completion.chunk` stream event."""
-
-    id: str
-    object: str
-    created: int
-    model: str
-    choices: list[ChoiceDict]
-    usage: UsageDict
-    system_fingerprint: str
-    service_tier: str
-    citations: list[str]
+class ChatCompletionChunk(ChatCompletion, total=False):
+    """One `chat.completion.chunk` stream event: the same fields, `delta` in the choices."""
 
 
 class ModelInfo(TypedDict, total=False):
