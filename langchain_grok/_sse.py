@@ -10,15 +10,11 @@ throw arbitrary chunkings at it.
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass
-from typing import Final
 
 from langchain_grok._constants import MAX_SSE_EVENT_BYTES
 
 __all__ = ["SSEDecodeError", "SSEDecoder", "ServerSentEvent"]
-
-_LINE_END: Final = re.compile(r"[\r\n]")
 
 
 class SSEDecodeError(ValueError):
@@ -139,7 +135,7 @@ class SSEDecoder:
             return []
         if text[-1] == "\r":
             self._pending_cr = True
-        if _LINE_END.search(text) is None:
+        if "\n" not in text and "\r" not in text:
             self._extend_line(text)
             return []
         events: list[ServerSentEvent] = []
@@ -155,7 +151,10 @@ class SSEDecoder:
 
     def _complete_lines(self, text: str) -> list[str]:
         """The lines `text` completes; its unfinished last line becomes the new buffer."""
-        text = (self._take_line() + text).replace("\r\n", "\n").replace("\r", "\n")
+        if self._line_parts:
+            text = self._take_line() + text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
         rest = lines.pop()
         if rest:
