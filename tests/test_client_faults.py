@@ -349,3 +349,32 @@ def test_recorded_streams_replay_through_the_client(fake_xai_server: FakeXAIServ
             chunks = list(c.stream_chat_completion(MESSAGES))
         expected = sse.count("data: {")
         assert len(chunks) == expected, prefix
+
+
+def test_responses_client_create_stream_retrieve_delete(fake_xai_server: FakeXAIServer) -> None:
+    from langchain_grok.errors import NotFoundError
+
+    with XAIClient(api_key=fake_xai_server.api_key, base_url=fake_xai_server.base_url) as client:
+        stored = client.create_response("keep me", store=True)
+        assert stored["status"] == "completed"
+        assert client.retrieve_response(stored["id"])["id"] == stored["id"]
+        events = list(client.stream_response("stream me", store=False))
+        assert events[0]["type"] == "response.created"
+        assert events[-1]["type"] == "response.completed"
+        assert client.delete_response(stored["id"])["deleted"] is True
+        with pytest.raises(NotFoundError):
+            client.retrieve_response(stored["id"])
+        with pytest.raises(ValueError, match="response_id"):
+            client.retrieve_response("../models")
+
+
+async def test_async_responses_stream_failed_event(fake_xai_server: FakeXAIServer) -> None:
+    fake_xai_server.script(ScriptedReply(content="a b c", failed=True))
+    async with AsyncXAIClient(
+        api_key=fake_xai_server.api_key, base_url=fake_xai_server.base_url, max_retries=0
+    ) as client:
+        seen = []
+        with pytest.raises(APIStatusError):
+            async for event in client.stream_response("x"):
+                seen.append(event["type"])  # noqa: PERF401 - keep what arrived before the error
+        assert "response.output_text.delta" in seen
