@@ -52,6 +52,10 @@ class EventParser:
         self.request_id = request_id
 
     def feed(self, chunk: bytes) -> Iterator[dict[str, Any]]:
+        data = self._decoder.single_data(chunk)
+        if data is not None:  # one whole event per read: the common case, decoded directly
+            yield from self._decode(data)
+            return
         try:
             events = self._decoder.feed(chunk)
         except SSEDecodeError as exc:

@@ -204,16 +204,16 @@ class ChunkConverter:
             )
             for position, call in enumerate(raw_calls)
         ]
-        extra = {"reasoning_content": reasoning} if reasoning else {}
+        # Only non-empty fields are passed: each one costs pydantic validation, and text-only
+        # chunks are nearly all of a stream.
+        fields: dict[str, Any] = {"response_metadata": {"model_provider": PROVIDER}}
+        if reasoning:
+            fields["additional_kwargs"] = {"reasoning_content": reasoning}
+        if chunks:
+            fields["tool_call_chunks"] = chunks
         logprobs = choice.get("logprobs")
         info = {"logprobs": logprobs} if logprobs else None
-        message = AIMessageChunk(
-            content=content,
-            additional_kwargs=extra,
-            tool_call_chunks=chunks,
-            id=payload.get("id"),
-            response_metadata={"model_provider": PROVIDER},
-        )
+        message = AIMessageChunk(content=content, id=payload.get("id"), **fields)
         return ChatGenerationChunk(message=message, generation_info=info)
 
     def finish(self) -> ChatGenerationChunk:

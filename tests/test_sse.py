@@ -177,3 +177,23 @@ def test_arbitrary_bytes_never_raise_anything_but_our_error(data: bytes, cuts: l
     except SSEDecodeError:
         return
     assert all(len(e.data) <= 256 for e in events)
+
+
+def test_event_parser_fast_path_matches_the_full_decoder() -> None:
+    from langchain_grok._events import EventParser
+
+    sse = json.loads((RECORDINGS / "cc02_stream_grok-4.3_reasoning-content.json").read_text())[
+        "response"
+    ]["sse"].encode()
+    per_event = [part + b"\n\n" for part in sse.split(b"\n\n") if part]
+    fast = EventParser(status_code=200, request_id=None)
+    whole = EventParser(status_code=200, request_id=None)
+    one_by_one = [payload for chunk in per_event for payload in fast.feed(chunk)]
+    at_once = list(whole.feed(sse))
+    assert one_by_one == at_once
+    assert fast.done
+    assert whole.done
+    # Non-UTF-8 bytes and CR line ends leave the fast path for the full one.
+    odd = EventParser(status_code=200, request_id=None)
+    list(odd.feed(b'data: {"a": 1}\n\n'))
+    assert list(odd.feed(b'data: {"b": 2}\r\n\r\n')) == [{"b": 2}]
