@@ -262,7 +262,7 @@ def judge_chaos(chaos: Chaos) -> ChaosReport:
     )
 
 
-def _judge_one(  # noqa: PLR0911 - one return per rule keeps the verdicts readable
+def _judge_one(
     outcome: Outcome, replies: list[Planned], *, stream: bool, streamed: set[bool]
 ) -> str | None:
     if not outcome.typed:
