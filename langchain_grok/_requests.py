@@ -67,28 +67,25 @@ def _has_server_tools(params: Mapping[str, Any]) -> bool:
     )
 
 
-def chat_only_reason(params: Mapping[str, Any]) -> str | None:
-    """Why this request needs Chat Completions, or None when the Responses API can serve it.
+def needs_chat_completions(params: Mapping[str, Any]) -> bool:
+    """Whether the request uses something only Chat Completions takes.
 
-    The Responses API takes no `stop`, `seed`, `n` or penalties. Where the model would reject
-    them anyway (reasoning models drop `stop` and penalties), they do not hold the request back.
+    The Responses API takes no `stop`, `seed`, `n`, `logit_bias`, `deferred` or penalties. Where
+    the model would reject `stop` or penalties anyway (reasoning models drop them), they do not
+    hold the request back.
     """
     model = lookup(str(params.get("model")))
     accepts_stop = model is None or model.accepts_stop
     accepts_penalties = model is None or not model.reasoning
-    checks = (
-        (accepts_stop and bool(params.get("stop")), "stop"),
-        ((params.get("n") or 1) > 1, "n > 1"),
-        (params.get("seed") is not None, "seed"),
-        (params.get("logit_bias") is not None, "logit_bias"),
-        (params.get("deferred") is not None, "deferred"),
-        (
+    return (
+        (accepts_stop and bool(params.get("stop")))
+        or (params.get("n") or 1) > 1
+        or any(params.get(key) is not None for key in ("seed", "logit_bias", "deferred"))
+        or (
             accepts_penalties
-            and any(params.get(k) is not None for k in ("frequency_penalty", "presence_penalty")),
-            "frequency_penalty / presence_penalty",
-        ),
+            and any(params.get(k) is not None for k in ("frequency_penalty", "presence_penalty"))
+        )
     )
-    return next((reason for applies, reason in checks if applies), None)
 
 
 def _choose_responses(params: Mapping[str, Any], choice: Any) -> bool:
@@ -98,7 +95,7 @@ def _choose_responses(params: Mapping[str, Any], choice: Any) -> bool:
     requests only it can serve and for gateways that only speak it (`use_responses_api=False`).
     """
     if choice is None:
-        return chat_only_reason(params) is None or _has_server_tools(params)
+        return not needs_chat_completions(params) or _has_server_tools(params)
     if not choice and _has_server_tools(params):
         msg = (
             "server-side tools (web_search, x_search, code_execution, ...) run only on the "

@@ -302,16 +302,17 @@ class ChatGrok(BaseChatModel):
             use_previous_response_id=self.use_previous_response_id,
         )
         plan = plan_request(settings, messages, stop, kwargs, stream=stream)
-        self._warn_dropped(plan.body["model"], plan.dropped)
+        self._warn_dropped(plan.body["model"], plan.dropped, responses=plan.responses)
         return plan
 
-    def _warn_dropped(self, model: str, dropped: list[str]) -> None:
+    def _warn_dropped(self, model: str, dropped: list[str], *, responses: bool) -> None:
         fresh = [name for name in dropped if name not in self._warned]
         if fresh:
             self._warned.update(fresh)
+            where = " on the Responses API" if responses else ""
             warnings.warn(
-                f"{model} rejects {', '.join(fresh)}; not sent (this warning is shown once "
-                "per ChatGrok instance)",
+                f"{model} rejects {', '.join(fresh)}{where}; not sent (this warning is shown "
+                "once per ChatGrok instance)",
                 UserWarning,
                 stacklevel=4,
             )

@@ -233,3 +233,16 @@ async def test_cancelling_a_responses_stream_closes_it(fake_xai_server: FakeXAIS
     assert await asyncio.to_thread(request.finished.wait, 3)
     assert request.outcome == "client_disconnected"
     assert (await model.ainvoke("next")).text == "You said: next"
+
+
+def test_chat_only_parameters_on_the_responses_api(fake_xai_server: FakeXAIServer) -> None:
+    # By default a `stop` the model accepts keeps the request on Chat Completions...
+    model = grok(fake_xai_server, model="grok-4.20-0309-non-reasoning")
+    model.invoke("x", stop=["END"])
+    assert fake_xai_server.requests[-1].path == "/v1/chat/completions"
+    # ...and forcing the Responses API drops it, saying so once.
+    forced = grok(fake_xai_server, model="grok-4.20-0309-non-reasoning", use_responses_api=True)
+    with pytest.warns(UserWarning, match="rejects stop on the Responses API"):
+        forced.invoke("x", stop=["END"])
+    assert fake_xai_server.requests[-1].path == "/v1/responses"
+    assert "stop" not in fake_xai_server.requests[-1].json
