@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from langchain_grok import _paths as paths
 from langchain_grok._client._base import (
     DRAIN_LIMIT,
     BaseClient,
@@ -112,7 +113,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
     ) -> ChatCompletion:
         """Create a chat completion; see `XAIClient.chat_completion`."""
         body = self._chat_body(messages, model, temperature, params, stream=False)
-        result = await self.request("POST", "/chat/completions", body, extra_headers)
+        result = await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers)
         return cast("ChatCompletion", result)
 
     def stream_chat_completion(
@@ -132,7 +133,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         body = self._chat_body(messages, model, temperature, params, stream=True)
         return cast(
             "AsyncIterator[ChatCompletionChunk]",
-            self.stream("POST", "/chat/completions", body, extra_headers),
+            self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
         )
 
     async def create_response(
@@ -145,7 +146,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
     ) -> dict[str, Any]:
         """Create a response; see `XAIClient.create_response`."""
         body = self._response_body(input, model, params, stream=False)
-        result = await self.request("POST", "/responses", body, extra_headers)
+        result = await self.request("POST", paths.RESPONSES, body, extra_headers)
         return cast("dict[str, Any]", result)
 
     def stream_response(
@@ -158,21 +159,25 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
     ) -> AsyncIterator[dict[str, Any]]:
         """Stream a response's typed events; see `XAIClient.stream_response`."""
         body = self._response_body(input, model, params, stream=True)
-        return self.stream("POST", "/responses", body, extra_headers, responses=True)
+        return self.stream("POST", paths.RESPONSES, body, extra_headers, responses=True)
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """Fetch a stored response; see `XAIClient.retrieve_response`."""
-        result = await self.request("GET", self._response_path(response_id))
+        result = await self.request(
+            "GET", paths.fill(paths.RESPONSE, response_id, name="response_id")
+        )
         return cast("dict[str, Any]", result)
 
     async def delete_response(self, response_id: str) -> dict[str, Any]:
         """Delete a stored response; see `XAIClient.delete_response`."""
-        result = await self.request("DELETE", self._response_path(response_id))
+        result = await self.request(
+            "DELETE", paths.fill(paths.RESPONSE, response_id, name="response_id")
+        )
         return cast("dict[str, Any]", result)
 
     async def list_models(self) -> ModelList:
         """List the models the key may use (`GET /v1/models`)."""
-        return cast("ModelList", await self.request("GET", "/models"))
+        return cast("ModelList", await self.request("GET", paths.MODELS))
 
     async def request(
         self,

@@ -422,13 +422,6 @@ class BaseClient(Generic[HTTP]):
         return body
 
     @staticmethod
-    def _response_path(response_id: str) -> str:
-        if not response_id or "/" in response_id:
-            msg = f"response_id must be a non-empty id without '/', got {response_id!r}"
-            raise ValueError(msg)
-        return f"/responses/{response_id}"
-
-    @staticmethod
     def _chat_body(
         messages: Sequence[Mapping[str, Any]],
         model: str,

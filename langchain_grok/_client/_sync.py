@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from langchain_grok import _paths as paths
 from langchain_grok._client._base import (
     DRAIN_LIMIT,
     BaseClient,
@@ -138,7 +139,7 @@ class XAIClient(BaseClient[httpx.Client]):
         """
         body = self._chat_body(messages, model, temperature, params, stream=False)
         return cast(
-            "ChatCompletion", self.request("POST", "/chat/completions", body, extra_headers)
+            "ChatCompletion", self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers)
         )
 
     def stream_chat_completion(
@@ -159,7 +160,7 @@ class XAIClient(BaseClient[httpx.Client]):
         body = self._chat_body(messages, model, temperature, params, stream=True)
         return cast(
             "Iterator[ChatCompletionChunk]",
-            self.stream("POST", "/chat/completions", body, extra_headers),
+            self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
         )
 
     def create_response(
@@ -182,7 +183,7 @@ class XAIClient(BaseClient[httpx.Client]):
             The decoded `response` object.
         """
         body = self._response_body(input, model, params, stream=False)
-        return cast("dict[str, Any]", self.request("POST", "/responses", body, extra_headers))
+        return cast("dict[str, Any]", self.request("POST", paths.RESPONSES, body, extra_headers))
 
     def stream_response(
         self,
@@ -198,19 +199,25 @@ class XAIClient(BaseClient[httpx.Client]):
         `response.failed` events raise typed errors; unknown event types are passed through.
         """
         body = self._response_body(input, model, params, stream=True)
-        return self.stream("POST", "/responses", body, extra_headers, responses=True)
+        return self.stream("POST", paths.RESPONSES, body, extra_headers, responses=True)
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """Fetch a stored response (`GET /v1/responses/{id}`); 404 raises `NotFoundError`."""
-        return cast("dict[str, Any]", self.request("GET", self._response_path(response_id)))
+        return cast(
+            "dict[str, Any]",
+            self.request("GET", paths.fill(paths.RESPONSE, response_id, name="response_id")),
+        )
 
     def delete_response(self, response_id: str) -> dict[str, Any]:
         """Delete a stored response (`DELETE /v1/responses/{id}`)."""
-        return cast("dict[str, Any]", self.request("DELETE", self._response_path(response_id)))
+        return cast(
+            "dict[str, Any]",
+            self.request("DELETE", paths.fill(paths.RESPONSE, response_id, name="response_id")),
+        )
 
     def list_models(self) -> ModelList:
         """List the models the key may use (`GET /v1/models`)."""
-        return cast("ModelList", self.request("GET", "/models"))
+        return cast("ModelList", self.request("GET", paths.MODELS))
 
     def request(
         self,

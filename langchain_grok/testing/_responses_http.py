@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from langchain_grok import _paths as paths
 from langchain_grok.testing._respond import (
     merge_headers,
     send_events,
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
     from langchain_grok.testing._responses_store import ResponseStore
     from langchain_grok.testing._script import ScriptedReply
 
-RESPONSES_PATH: Final = "/v1/responses"
+# The emulator serves the client's own path table under the `/v1` root of its base URL.
+API_ROOT: Final = "/v1"
+RESPONSES_PATH: Final = API_ROOT + paths.RESPONSES
 
 
 def responses_headers(*, stream: bool) -> dict[str, str]:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from langchain_grok import _paths as paths
 from langchain_grok.testing._http import serve_connection
 from langchain_grok.testing._models import MODEL_IDS, model_entry, models_list
 from langchain_grok.testing._records import (
@@ -34,7 +35,7 @@ from langchain_grok.testing._respond import (
     send_rejection,
     success_headers,
 )
-from langchain_grok.testing._responses_http import RESPONSES_PATH, serve_responses
+from langchain_grok.testing._responses_http import API_ROOT, RESPONSES_PATH, serve_responses
 from langchain_grok.testing._responses_store import ResponseStore
 from langchain_grok.testing._script import ScriptedReply
 from langchain_grok.testing._validate import (
@@ -57,8 +58,8 @@ _START_TIMEOUT: Final = 5.0
 _STOP_TIMEOUT: Final = 2.0
 _BACKLOG: Final = 1024
 _DEFAULT_REPLY: Final = ScriptedReply()
-_CHAT_PATH: Final = "/v1/chat/completions"
-_MODELS_PATH: Final = "/v1/models"
+_CHAT_PATH: Final = API_ROOT + paths.CHAT_COMPLETIONS
+_MODELS_PATH: Final = API_ROOT + paths.MODELS
 
 
 @dataclass
