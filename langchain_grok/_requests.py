@@ -105,6 +105,35 @@ def _choose_responses(params: Mapping[str, Any], choice: Any) -> bool:
     return bool(choice)
 
 
+def _refuse_responses_only(
+    settings: Settings, params: Mapping[str, Any], *, chain: bool, forced: bool
+) -> None:
+    """Fail when a call bound for Chat Completions asks for what only the Responses API does.
+
+    `store`, `include` and chaining by `previous_response_id` exist only there; dropping them
+    silently would, for instance, leave a user who asked for stored responses with none.
+    """
+    asked = [
+        name
+        for name, value in (
+            ("store", params.get("store", settings.store)),
+            ("include", params.get("include", settings.include)),
+            ("use_previous_response_id", chain),
+            ("previous_response_id", params.get("previous_response_id")),
+        )
+        if value
+    ]
+    if asked:
+        why = (
+            "use_responses_api=False"
+            if forced
+            else "this call needs Chat Completions (it uses n > 1, seed, logit_bias, deferred, "
+            "or stop / penalties the model accepts)"
+        )
+        msg = f"{', '.join(asked)} apply only to the Responses API, but {why}"
+        raise ValueError(msg)
+
+
 def _after_previous_response(
     messages: Sequence[BaseMessage],
 ) -> tuple[Sequence[BaseMessage], str | None]:
@@ -148,6 +177,7 @@ def plan_request(
         msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
         raise ValueError(msg)
     if not _choose_responses(params, choice):
+        _refuse_responses_only(settings, params, chain=chain, forced=choice is False)
         body, dropped = build_chat_body(
             convert_messages(messages), params, stream=stream, stream_usage=stream_usage
         )

@@ -172,6 +172,18 @@ class ChatGrok(BaseChatModel):
         if self.n > 1 and self.streaming:
             msg = "n > 1 cannot be combined with streaming=True"
             raise ValueError(msg)
+        if self.use_responses_api is False:
+            responses_only = [
+                name
+                for name in ("store", "include", "use_previous_response_id")
+                if getattr(self, name)
+            ]
+            if responses_only:
+                msg = (
+                    f"{', '.join(responses_only)} apply only to the Responses API; they cannot "
+                    "be combined with use_responses_api=False"
+                )
+                raise ValueError(msg)
         check_reasoning_effort(self.model_name, self.reasoning_effort)
         check_params(self.model_kwargs)
         return self

@@ -395,3 +395,20 @@ def test_per_call_timeout_is_refused_not_sent(fake_xai_server: FakeXAIServer) ->
     with pytest.raises(ValueError, match="timeout is a ChatGrok setting"):
         grok(fake_xai_server).invoke("hi", timeout=5)
     assert fake_xai_server.requests == []
+
+
+@pytest.mark.parametrize("setting", ["store", "include", "use_previous_response_id"])
+def test_responses_only_settings_refused_with_chat_completions_forced(setting):
+    value = ["reasoning.encrypted_content"] if setting == "include" else True
+    with pytest.raises(ValueError, match=setting):
+        ChatGrok(api_key="k", use_responses_api=False, **{setting: value})
+
+
+def test_responses_only_settings_refused_when_the_call_needs_chat_completions(fake_xai_server):
+    model = ChatGrok(api_key=fake_xai_server.api_key, base_url=fake_xai_server.base_url, store=True)
+    with pytest.raises(ValueError, match=r"store apply only to the Responses API.*seed"):
+        model.invoke("hi", seed=7)
+    with pytest.raises(ValueError, match="previous_response_id"):
+        model.invoke("hi", use_responses_api=False, previous_response_id="resp_1", store=False)
+    assert fake_xai_server.requests == []  # refused before anything was sent
+    assert model.invoke("hi").content  # the default route (Responses) still takes store=True
