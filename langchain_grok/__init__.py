@@ -14,6 +14,7 @@ from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
     from langchain_grok._client import AsyncXAIClient, XAIClient
+    from langchain_grok.callbacks import GrokCallbackHandler, GrokUsage, get_grok_callback
     from langchain_grok.chat_models import ChatGrok
     from langchain_grok.errors import (
         APIConnectionError,
@@ -43,7 +44,9 @@ __all__ = [
     "BadRequestError",
     "ChatGrok",
     "ContextWindowExceededError",
+    "GrokCallbackHandler",
     "GrokError",
+    "GrokUsage",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -51,12 +54,16 @@ __all__ = [
     "UnprocessableEntityError",
     "XAIClient",
     "__version__",
+    "get_grok_callback",
 ]
 
 _HOMES = {
     "AsyncXAIClient": "_client",
     "XAIClient": "_client",
     "ChatGrok": "chat_models",
+    "GrokCallbackHandler": "callbacks",
+    "GrokUsage": "callbacks",
+    "get_grok_callback": "callbacks",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
 }
 
