@@ -294,10 +294,11 @@ class GrokCallbackHandler(BaseCallbackHandler):
 
         A stream the consumer closed right after the last chunk ends in an error
         (`GeneratorExit`) although the server sent and billed the whole reply: its partial
-        message then carries the usage and cost, which xAI sends last.
+        message then carries the usage and cost, which xAI sends last. A stream cut earlier
+        has no usage and is not counted, as no number says what it cost.
         """
         response = kwargs.get("response")
-        self._close(run_id, response if isinstance(response, LLMResult) else None)
+        self._close(run_id, response if isinstance(response, LLMResult) else None, failed=True)
 
     # -- bookkeeping --------------------------------------------------------------------------
 
@@ -310,8 +311,10 @@ class GrokCallbackHandler(BaseCallbackHandler):
             run = self._ledger.runs.setdefault(run_id, _Run(requested_model=requested))
             run.attached += 1
 
-    def _close(self, run_id: UUID, response: LLMResult | None) -> None:
+    def _close(self, run_id: UUID, response: LLMResult | None, *, failed: bool = False) -> None:
         message = _first_message(response)
+        if failed and message is not None and message.usage_metadata is None:
+            message = None  # cut before the usage, which comes last: nothing says what was billed
         with self._ledger.lock:
             run = self._ledger.runs.pop(run_id, None) or _Run(attached=1)
             run.attached -= 1

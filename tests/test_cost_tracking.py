@@ -518,3 +518,22 @@ async def test_a_stream_carries_its_cost_on_one_chunk_only(
         assert costs == [ticks]
         merged = sum(chunks[1:], chunks[0])
         assert merged.response_metadata["cost_in_usd_ticks"] == ticks
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_stream_cut_before_its_usage_is_not_counted(
+    fake_xai_server: FakeXAIServer, api: Api
+) -> None:
+    from langchain_grok.errors import APIConnectionError
+
+    # The partial message has xAI's metadata but no usage: nothing says what was billed.
+    words = " ".join(f"w{i}" for i in range(20))
+    fake_xai_server.script(ScriptedReply(content=words, cut_after_events=8))
+    model = grok(fake_xai_server, api, max_retries=0)
+    received: list[AIMessageChunk] = []
+    with get_grok_callback() as cb, pytest.raises(APIConnectionError):
+        async for chunk in model.astream("hello"):
+            received.append(chunk)  # noqa: PERF401 (keeps what came before the error)
+    assert received  # the run failed with a partial message (reasoning or text so far)
+    assert cb.usage == GrokUsage()
+    assert not cb._ledger.runs
