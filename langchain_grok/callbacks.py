@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -30,7 +30,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-from langchain_grok._constants import TICKS_PER_USD
+from langchain_grok._outputs import PROVIDER
+from langchain_grok._usage import GrokUsage, reply_usage
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,58 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GrokCallbackHandler", "GrokUsage", "get_grok_callback"]
 
-PROVIDER = "xai"
+
 UNKNOWN_MODEL = "unknown"
-
-
-@dataclass(frozen=True)
-class GrokUsage:
-    """Usage and billed cost of a set of xAI requests (all of them, or one model's).
-
-    Attributes:
-        requests: Replies counted (each billed once by xAI).
-        requests_without_cost: Replies whose server reported no `cost_in_usd_ticks`; their
-            tokens are counted but no price is guessed, so `cost_in_usd_ticks` is a lower
-            bound whenever this is not 0.
-        input_tokens: Prompt tokens, cached ones included.
-        cached_input_tokens: The cached part of `input_tokens` (`input_token_details.cache_read`).
-        output_tokens: Output tokens, reasoning included (LangChain's convention).
-        reasoning_tokens: The reasoning part of `output_tokens`.
-        total_tokens: `input_tokens + output_tokens`.
-        cost_in_usd_ticks: Exact billed cost, in xAI's integer ticks.
-    """
-
-    requests: int = 0
-    requests_without_cost: int = 0
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    total_tokens: int = 0
-    cost_in_usd_ticks: int = 0
-
-    @property
-    def cost_usd(self) -> float:
-        """The cost in US dollars (ticks / 1e10); use `cost_in_usd_ticks` for exact sums."""
-        return self.cost_in_usd_ticks / TICKS_PER_USD
-
-    def __add__(self, other: GrokUsage) -> GrokUsage:
-        """Field-wise sum, so per-model usages add up to the total."""
-        if not isinstance(other, GrokUsage):
-            return NotImplemented
-        return GrokUsage(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
-
-    def to_usage_metadata(self) -> UsageMetadata:
-        """These tokens in the shape `get_usage_metadata_callback` reports."""
-        return {
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "total_tokens": self.total_tokens,
-            "input_token_details": {"cache_read": self.cached_input_tokens},
-            "output_token_details": {"reasoning": self.reasoning_tokens},
-        }
 
 
 @dataclass
@@ -346,30 +297,6 @@ class GrokCallbackHandler(BaseCallbackHandler):
         model = message.response_metadata.get("model_name") or requested_model or UNKNOWN_MODEL
         self._total += one
         self._by_model[model] = self._by_model.get(model, GrokUsage()) + one
-
-
-def reply_usage(message: AIMessage) -> GrokUsage:
-    """The usage and cost of one xAI reply, as the server reported them.
-
-    Args:
-        message: The reply (for a stream, the merged message).
-
-    Returns:
-        One request's usage; without `cost_in_usd_ticks`, a request without cost.
-    """
-    usage: UsageMetadata | dict[str, Any] = message.usage_metadata or {}
-    ticks = message.response_metadata.get("cost_in_usd_ticks")
-    has_cost = isinstance(ticks, int) and not isinstance(ticks, bool)
-    return GrokUsage(
-        requests=1,
-        requests_without_cost=0 if has_cost else 1,
-        input_tokens=usage.get("input_tokens", 0),
-        cached_input_tokens=(usage.get("input_token_details") or {}).get("cache_read", 0) or 0,
-        output_tokens=usage.get("output_tokens", 0),
-        reasoning_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0) or 0,
-        total_tokens=usage.get("total_tokens", 0),
-        cost_in_usd_ticks=ticks if has_cost else 0,  # type: ignore[arg-type]
-    )
 
 
 def _first_message(response: LLMResult | None) -> AIMessage | None:

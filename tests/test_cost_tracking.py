@@ -537,3 +537,79 @@ async def test_stream_cut_before_its_usage_is_not_counted(
     assert received  # the run failed with a partial message (reasoning or text so far)
     assert cb.usage == GrokUsage()
     assert not cb._ledger.runs
+
+
+def test_several_choices_are_one_billed_request(fake_xai_server: FakeXAIServer) -> None:
+    # With n=2 each choice's message carries the whole request's usage: count it once.
+    usage = usage_body("chat", prompt=9, cached=0, visible=4, reasoning=0, ticks=BASE_TICKS)
+    choices = [
+        {"index": i, "message": {"role": "assistant", "content": f"c{i}"}, "finish_reason": "stop"}
+        for i in range(2)
+    ]
+    body = {"id": "r1", "object": "chat.completion", "created": 1, "model": MODEL}
+    fake_xai_server.script(ScriptedReply(body={**body, "choices": choices, "usage": usage}))
+    model = grok(fake_xai_server, "chat", n=2)
+    with get_grok_callback() as cb:
+        result = model.generate([[HumanMessage("two answers")]])
+    assert [g.text for g in result.generations[0]] == ["c0", "c1"]
+    assert cb.successful_requests == 1
+    assert (cb.total_cost_in_usd_ticks, cb.total_tokens) == (BASE_TICKS, 13)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_many_concurrent_threads_sum_exactly(fake_xai_server: FakeXAIServer, api: Api) -> None:
+    # 24 runs on 12 threads end concurrently; the lock keeps every addition.
+    script = Script(fake_xai_server)
+    script.add(api, 24)
+    model = grok(fake_xai_server, api)
+    with get_grok_callback() as cb:
+        model.batch([f"q{i}" for i in range(24)], config={"max_concurrency": 12})
+    script.check(cb)
+
+
+# -- the arithmetic alone ----------------------------------------------------------------------
+
+
+def test_reply_usage_reads_exactly_what_the_reply_says() -> None:
+    from langchain_grok._usage import reply_usage
+
+    priced = AIMessage(
+        "x",
+        usage_metadata={
+            "input_tokens": 8,
+            "output_tokens": 5,
+            "total_tokens": 13,
+            "input_token_details": {"cache_read": 3},
+            "output_token_details": {"reasoning": 2},
+        },
+        response_metadata={"model_provider": "xai", "cost_in_usd_ticks": 7},
+    )
+    assert reply_usage(priced) == GrokUsage(
+        requests=1,
+        input_tokens=8,
+        cached_input_tokens=3,
+        output_tokens=5,
+        reasoning_tokens=2,
+        total_tokens=13,
+        cost_in_usd_ticks=7,
+    )
+    for ticks in (None, True, 7.0, "7"):  # only an int is a cost; no float or bool slips in
+        bare = AIMessage(
+            "x", response_metadata={"model_provider": "xai", "cost_in_usd_ticks": ticks}
+        )
+        assert reply_usage(bare) == GrokUsage(requests=1, requests_without_cost=1)
+
+
+def test_usage_adds_field_by_field_and_converts_ticks_to_usd() -> None:
+    a = GrokUsage(requests=1, input_tokens=2, cost_in_usd_ticks=3 * 10**9)
+    b = GrokUsage(requests=2, requests_without_cost=1, reasoning_tokens=4, cost_in_usd_ticks=10**10)
+    total = a + b
+    assert total == GrokUsage(
+        requests=3,
+        requests_without_cost=1,
+        input_tokens=2,
+        reasoning_tokens=4,
+        cost_in_usd_ticks=13 * 10**9,
+    )
+    assert total.cost_usd == 1.3
+    assert total.to_usage_metadata()["output_token_details"] == {"reasoning": 4}
