@@ -1,7 +1,7 @@
 """LangChain integration for xAI's Grok models.
 
-The public surface is flat: the chat model, the low-level clients, the errors and the version.
-Names load on first use (PEP 562), so `import langchain_grok.testing` or
+The public surface is flat: the chat model, the low-level clients, cost tracking, the errors and
+the version. Names load on first use (PEP 562), so `import langchain_grok.testing` or
 `from langchain_grok import XAIClient` does not pay for LangChain's chat-model machinery.
 """
 
@@ -62,7 +62,7 @@ _HOMES = {
     "XAIClient": "_client",
     "ChatGrok": "chat_models",
     "GrokCallbackHandler": "callbacks",
-    "GrokUsage": "callbacks",
+    "GrokUsage": "_usage",
     "get_grok_callback": "callbacks",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
 }
