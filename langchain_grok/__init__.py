@@ -1,7 +1,7 @@
 """LangChain integration for xAI's Grok models.
 
-The public surface is flat: the chat model, the low-level clients, the errors and the version.
-Names load on first use (PEP 562), so `import langchain_grok.testing` or
+The public surface is flat: the chat model, the low-level clients, cost tracking, the errors and
+the version. Names load on first use (PEP 562), so `import langchain_grok.testing` or
 `from langchain_grok import XAIClient` does not pay for LangChain's chat-model machinery.
 """
 
@@ -14,6 +14,7 @@ from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
     from langchain_grok._client import AsyncXAIClient, XAIClient
+    from langchain_grok.callbacks import GrokCallbackHandler, GrokUsage, get_grok_callback
     from langchain_grok.chat_models import ChatGrok
     from langchain_grok.errors import (
         APIConnectionError,
@@ -43,7 +44,9 @@ __all__ = [
     "BadRequestError",
     "ChatGrok",
     "ContextWindowExceededError",
+    "GrokCallbackHandler",
     "GrokError",
+    "GrokUsage",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -51,12 +54,16 @@ __all__ = [
     "UnprocessableEntityError",
     "XAIClient",
     "__version__",
+    "get_grok_callback",
 ]
 
 _HOMES = {
     "AsyncXAIClient": "_client",
     "XAIClient": "_client",
     "ChatGrok": "chat_models",
+    "GrokCallbackHandler": "callbacks",
+    "GrokUsage": "_usage",
+    "get_grok_callback": "callbacks",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
 }
 
