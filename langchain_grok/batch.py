@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
-from langchain_core.runnables import RunnableBinding
+from langchain_core.runnables import Runnable, RunnableBinding
 
 from langchain_grok import _paths as paths
 from langchain_grok._batch_plan import (
@@ -88,7 +88,7 @@ class GrokBatch:
 
     def __init__(
         self,
-        model: ChatGrok | RunnableBinding[Any, Any],
+        model: ChatGrok | Runnable[Any, Any],
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_request_bytes: int = MAX_REQUEST_BYTES,
