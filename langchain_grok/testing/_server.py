@@ -218,7 +218,7 @@ class FakeXAIServer:
             self._script.extend(_Queued(reply, reply.repeat) for reply in replies)
 
     def reset(self) -> None:
-        """Forget queued replies, recorded requests and stored responses (ids keep counting)."""
+        """Forget queued replies, requests, stored responses and batches (ids keep counting)."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
