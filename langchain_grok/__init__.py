@@ -14,6 +14,7 @@ from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
     from langchain_grok._client import AsyncXAIClient, XAIClient
+    from langchain_grok.batch import BatchItemError, BatchStatus, GrokBatch
     from langchain_grok.callbacks import GrokCallbackHandler, GrokUsage, get_grok_callback
     from langchain_grok.chat_models import ChatGrok
     from langchain_grok.errors import (
@@ -42,8 +43,11 @@ __all__ = [
     "AsyncXAIClient",
     "AuthenticationError",
     "BadRequestError",
+    "BatchItemError",
+    "BatchStatus",
     "ChatGrok",
     "ContextWindowExceededError",
+    "GrokBatch",
     "GrokCallbackHandler",
     "GrokError",
     "GrokUsage",
@@ -65,6 +69,9 @@ _HOMES = {
     "GrokUsage": "_usage",
     "get_grok_callback": "callbacks",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
+    "BatchItemError": "batch",  # a per-item result of GrokBatch.results, not a raised error
+    "BatchStatus": "batch",
+    "GrokBatch": "batch",
 }
 
 

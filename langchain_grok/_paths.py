@@ -1,8 +1,7 @@
 """Every REST path the package calls, relative to the base URL (which ends in `/v1`).
 
-One table, so that a path learnt to be wrong (the Batch API's came from a third-party
-description before they were checked against xAI's own material) is one edit, and so that the
-emulator serves exactly the paths the client calls.
+One table, so that a path learnt to be wrong is one edit, and so that the emulator serves
+exactly the paths the client calls.
 """
 
 from __future__ import annotations
@@ -36,6 +35,11 @@ MODEL: Final = "/models/{id}"
 LANGUAGE_MODELS: Final = "/language-models"
 LANGUAGE_MODEL: Final = "/language-models/{id}"
 TOKENIZE_TEXT: Final = "/tokenize-text"
+# Batch API. First taken from a third-party description; confirmed (2026-12) against xAI's own
+# material: the curl examples of docs.x.ai/developers/advanced-api-usage/batch-api (create,
+# add requests, get, results with `limit` / `pagination_token`, `:cancel`, list, per-request
+# metadata) and the REST client of xAI's TypeScript SDK (xai-org/xai-sdk-ts
+# `src/resources/batches.ts`, which sends the same paths and the same `:cancel` suffix).
 BATCHES: Final = "/batches"
 BATCH_ITEM: Final = "/batches/{id}"
 BATCH_REQUESTS: Final = "/batches/{id}/requests"

@@ -11,6 +11,13 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 __all__ = [
+    "Batch",
+    "BatchList",
+    "BatchRequestList",
+    "BatchRequestMetadata",
+    "BatchResult",
+    "BatchResultList",
+    "BatchState",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessageDict",
@@ -100,3 +107,77 @@ class ModelList(TypedDict, total=False):
 
     object: str
     data: list[ModelInfo]
+
+
+# -- Batch API (docs.x.ai Batch API guide; xai-org/xai-sdk-ts `src/types.ts`) -----------------
+
+
+class BatchState(TypedDict, total=False):
+    """A batch's counters; `num_pending == 0` (with requests) means it has finished."""
+
+    num_requests: int
+    num_pending: int
+    num_success: int
+    num_error: int
+    num_cancelled: int
+
+
+class Batch(TypedDict, total=False):
+    """A batch (`POST /v1/batches`, `GET /v1/batches/{id}`, `:cancel`); times are RFC 3339."""
+
+    batch_id: str
+    name: str
+    create_time: str
+    expire_time: str | None
+    create_api_key_id: str
+    cancel_time: str | None
+    cancel_by_xai_message: str | None
+    state: BatchState
+    cost_breakdown: dict[str, Any]
+    input_file_id: str
+
+
+class BatchList(TypedDict, total=False):
+    """One page of `GET /v1/batches`; no (or an empty) `pagination_token` ends the list."""
+
+    batches: list[Batch]
+    pagination_token: str | None
+
+
+class BatchRequestMetadata(TypedDict, total=False):
+    """One request of a batch: `state` is pending, succeeded, failed, cancelled or unknown."""
+
+    batch_request_id: str
+    endpoint: str
+    model: str
+    state: str
+    create_time: str
+    finish_time: str | None
+
+
+class BatchRequestList(TypedDict, total=False):
+    """One page of `GET /v1/batches/{id}/requests`."""
+
+    batch_request_metadata: list[BatchRequestMetadata]
+    pagination_token: str | None
+
+
+class BatchResult(TypedDict, total=False):
+    """One finished request: `batch_result` holds `{"response": {...}}` or `{"error": ...}`.
+
+    A success carries `{"response": {"chat_get_completion": <chat.completion>}}` for a Chat
+    Completions request. xAI documents `error` as a string; the gRPC form is a status object
+    (`{code, message}`) and the guide's JavaScript reads a top-level `error_message`, so readers
+    accept all three.
+    """
+
+    batch_request_id: str
+    batch_result: dict[str, Any]
+    error_message: str
+
+
+class BatchResultList(TypedDict, total=False):
+    """One page of `GET /v1/batches/{id}/results`."""
+
+    results: list[BatchResult]
+    pagination_token: str | None

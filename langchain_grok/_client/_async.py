@@ -18,6 +18,7 @@ from langchain_grok._client._base import (
     forget_key,
     forget_redirect_keys,
 )
+from langchain_grok._client._batches import AsyncBatchMethods
 from langchain_grok._client._pools import drop_loop_pool, loop_pool
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncXAIClient"]
 
 
-class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
+class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
     """Asynchronous twin of `XAIClient`: same names, awaitable, async iterators, `aclose()`."""
 
     def __init__(

@@ -18,6 +18,7 @@ from langchain_grok._client._base import (
     forget_key,
     forget_redirect_keys,
 )
+from langchain_grok._client._batches import SyncBatchMethods
 from langchain_grok._client._pools import process_pool
 from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from langchain_grok.errors import APIError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["XAIClient"]
 
 
-class XAIClient(BaseClient[httpx.Client]):
+class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
     """Synchronous client for the xAI REST API.
 
     One instance holds one connection pool; reuse it across calls and close it (or use it as a

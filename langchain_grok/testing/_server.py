@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_grok import _paths as paths
+from langchain_grok.testing._batches import BatchStore
+from langchain_grok.testing._batches_http import BATCHES_PATH, serve_batches
 from langchain_grok.testing._http import serve_connection
 from langchain_grok.testing._models import MODEL_IDS, model_entry, models_list
 from langchain_grok.testing._records import (
@@ -84,6 +86,7 @@ class FakeXAIServer:
         host: Interface to listen on.
         port: TCP port; 0 picks a free one.
         model_latency: Seconds to wait before every answer (for demos that should feel real).
+        batch_progress: Batch API: pending requests each `GET /v1/batches/{id}` finishes.
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class FakeXAIServer:
         host: str = "127.0.0.1",
         port: int = 0,
         model_latency: float = 0.0,
+        batch_progress: int = 4,
     ) -> None:
         """Configure the server; nothing listens until `start()`."""
         self.api_key = api_key
@@ -105,6 +109,7 @@ class FakeXAIServer:
         self._script: collections.deque[_Queued] = collections.deque()
         self._requests: list[RecordedRequest] = []
         self._responses = ResponseStore()
+        self._batches = BatchStore(batch_progress)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -193,6 +198,10 @@ class FakeXAIServer:
         """A read-only snapshot of the stored Responses API answers: id -> response object."""
         return self._responses.snapshot()
 
+    def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
+        """The requests a batch holds, as the client added them, in order (KeyError if none)."""
+        return self._batches.added_requests(batch_id)
+
     @property
     def pending_replies(self) -> int:
         """How many scripted replies are still queued (a test can assert all were used)."""
@@ -209,11 +218,12 @@ class FakeXAIServer:
             self._script.extend(_Queued(reply, reply.repeat) for reply in replies)
 
     def reset(self) -> None:
-        """Forget queued replies, recorded requests and stored responses (ids keep counting)."""
+        """Forget queued replies, requests, stored responses and batches (ids keep counting)."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
         self._responses.clear()
+        self._batches.clear()
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until at least `n` requests have finished (response written or client gone).
@@ -311,7 +321,9 @@ class FakeXAIServer:
                 self._changed.notify_all()
             record.finished.set()
 
-    async def _route(self, request: HTTPRequest, response: ResponseWriter) -> Outcome:
+    async def _route(  # noqa: PLR0911 - one return per endpoint family
+        self, request: HTTPRequest, response: ResponseWriter
+    ) -> Outcome:
         path = request.path.rstrip("/") or "/"
         if path == _CHAT_PATH:
             if request.method != "POST":
@@ -324,6 +336,15 @@ class FakeXAIServer:
                 path,
                 api_key=self.api_key,
                 store=self._responses,
+                next_reply=self._next_reply,
+            )
+        if path == BATCHES_PATH or path.startswith(BATCHES_PATH + "/"):
+            return await serve_batches(
+                request,
+                response,
+                path,
+                api_key=self.api_key,
+                store=self._batches,
                 next_reply=self._next_reply,
             )
         if path == _MODELS_PATH or path.startswith(_MODELS_PATH + "/"):
