@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
+    from langchain_grok._catalog import ModelPrices
     from langchain_grok._client import AsyncXAIClient, XAIClient
     from langchain_grok.chat_models import ChatGrok
     from langchain_grok.errors import (
@@ -45,6 +46,7 @@ __all__ = [
     "ContextWindowExceededError",
     "GrokError",
     "InternalServerError",
+    "ModelPrices",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -57,6 +59,7 @@ _HOMES = {
     "AsyncXAIClient": "_client",
     "XAIClient": "_client",
     "ChatGrok": "chat_models",
+    "ModelPrices": "_catalog",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
 }
 

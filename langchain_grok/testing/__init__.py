@@ -13,7 +13,9 @@ Names are loaded on first use, so `import langchain_grok.testing` costs nothing 
 actually starts a server (asyncio alone takes tens of milliseconds to import). Opt-in pytest
 fixtures live in `langchain_grok.testing.pytest_plugin`. Besides Chat Completions it serves the
 Responses API (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`) from the same script
-queue; `web_search_reply` scripts a searched, cited answer there.
+queue; `web_search_reply` scripts a searched, cited answer there. `POST /v1/tokenize-text` uses
+a FAKE tokenizer (not Grok's): each run of word characters, each run of whitespace and each
+other character is one token, so tests can predict counts by hand.
 """
 
 from __future__ import annotations
