@@ -186,7 +186,14 @@ class TokenCountingMethods(_Host):
         # Each distinct text once: duplicates would all miss the cache while the first is
         # still in flight.
         distinct = list(dict.fromkeys(texts))
-        counts = dict(zip(distinct, await asyncio.gather(*map(count, distinct)), strict=True))
+        tasks = [asyncio.ensure_future(count(text)) for text in distinct]
+        try:
+            counted = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # the first failure is the answer: stop the other requests
+                task.cancel()
+            raise
+        counts = dict(zip(distinct, counted, strict=True))
         return sum(counts[text] for text in texts)
 
 

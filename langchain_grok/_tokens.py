@@ -20,6 +20,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 from langchain_grok import _paths as paths
 from langchain_grok._messages import convert_messages
@@ -143,7 +144,7 @@ def explain_failure(error: APIError, base_url: str) -> APIError | None:
     Returns:
         The new error to raise from `error`, or None to raise `error` unchanged.
     """
-    where = f"POST {base_url}{paths.TOKENIZE_TEXT}"
+    where = f"POST {_without_userinfo(base_url)}{paths.TOKENIZE_TEXT}"
     if isinstance(error, APIConnectionError):
         msg = (
             f"Token counting needs xAI's tokenize-text endpoint ({where}), which could not be "
@@ -164,6 +165,14 @@ def explain_failure(error: APIError, base_url: str) -> APIError | None:
             code=error.code,
         )
     return None
+
+
+def _without_userinfo(url: str) -> str:
+    # A base URL may carry proxy credentials (`https://user:secret@host/v1`): never quote them.
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def message_texts(messages: Sequence[BaseMessage]) -> list[str]:

@@ -4,6 +4,8 @@ catalog and tokenize-text validation.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -374,3 +376,20 @@ def test_client_maps_emulator_rejections_to_typed_errors(fake_xai_server: FakeXA
             client.request("POST", "/tokenize-text", {"text": "hi"})
         with pytest.raises(BadRequestError):
             client.request("POST", "/tokenize-text", {"text": "hi", "model": ""})
+
+
+# -- README ----------------------------------------------------------------------------------
+
+
+def test_readme_snippet_runs_against_the_emulator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Token counting and the model catalog", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert code is not None
+    monkeypatch.delenv("XAI_API_KEY", raising=False)
+    exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102 - our own README
+    out = capsys.readouterr().out
+    assert "1000000 True ['grok-4.3-latest']" in out
+    assert "input=1.25" in out

@@ -21,7 +21,13 @@ from typing import Any
 import httpx
 import pytest
 from langchain_core.exceptions import ModelConnectionError
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    trim_messages,
+)
 from langchain_core.tools import tool
 
 from langchain_grok import ChatGrok, XAIClient
@@ -321,6 +327,19 @@ def test_recounting_a_growing_history_asks_only_for_new_texts(
     ]
 
 
+def test_trim_messages_uses_the_exact_counts(fake_xai_server: FakeXAIServer) -> None:
+    history: list[Any] = [SystemMessage("Be brief.")]
+    history += [
+        HumanMessage(f"question {i}") if i % 2 == 0 else AIMessage(f"answer {i}") for i in range(12)
+    ]
+    model = grok(fake_xai_server)
+    kept = trim_messages(history, token_counter=model, max_tokens=20, include_system=True)
+    # "Be brief." is 4 tokens, every other message 3: the system prompt and the last 5 fit.
+    assert [m.content for m in kept] == ["Be brief.", *[m.content for m in history[-5:]]]
+    texts = [r["text"] for r in tokenize_requests(fake_xai_server)]
+    assert len(texts) == len(set(texts))  # every text tokenized once, however often counted
+
+
 def test_image_blocks_are_not_counted(fake_xai_server: FakeXAIServer) -> None:
     data = base64.b64encode(b"\x89PNG fake image bytes").decode()
     message = HumanMessage(
@@ -498,3 +517,42 @@ def test_no_tokenizer_library_is_imported(
     asyncio.run(model.aget_num_tokens_from_messages(messages))
     assert recorder.attempts == []
     assert not {"tiktoken", "transformers", "tokenizers"} & set(sys.modules)
+
+
+def test_failure_message_never_quotes_credentials_in_the_base_url() -> None:
+    url = closed_port_url().replace("http://", "http://user:s3cret@")
+    model = ChatGrok(api_key="xai-secret-key", base_url=url, max_retries=0)
+    with pytest.raises(APIConnectionError, match="tokenize-text") as caught:
+        model.get_num_tokens("hello")
+    assert "s3cret" not in str(caught.value)
+    assert "xai-secret-key" not in str(caught.value)
+
+
+async def test_async_count_stops_other_requests_after_a_failure() -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["text"]
+        started.append(text)
+        if text == "bad":
+            return httpx.Response(404, json={"code": "Not found", "error": "no such model"})
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(text)
+            raise
+        return httpx.Response(200, json={"token_ids": []})
+
+    model = ChatGrok(
+        api_key="k",
+        max_retries=0,
+        http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    messages: list[Any] = [HumanMessage("slow one"), HumanMessage("bad"), HumanMessage("slow two")]
+    with pytest.raises(NotFoundError, match="tokenize-text"):
+        await model.aget_num_tokens_from_messages(messages)
+    for _ in range(5):  # let the cancelled requests unwind
+        await asyncio.sleep(0)
+    assert sorted(started) == ["bad", "slow one", "slow two"]
+    assert sorted(cancelled) == ["slow one", "slow two"]
