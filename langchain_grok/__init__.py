@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
+    from langchain_grok._catalog import ModelPrices
     from langchain_grok._client import AsyncXAIClient, XAIClient
     from langchain_grok.batch import BatchItemError, BatchStatus, GrokBatch
     from langchain_grok.callbacks import GrokCallbackHandler, GrokUsage, get_grok_callback
@@ -52,6 +53,7 @@ __all__ = [
     "GrokError",
     "GrokUsage",
     "InternalServerError",
+    "ModelPrices",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -68,6 +70,7 @@ _HOMES = {
     "GrokCallbackHandler": "callbacks",
     "GrokUsage": "_usage",
     "get_grok_callback": "callbacks",
+    "ModelPrices": "_catalog",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
     "BatchItemError": "batch",  # a per-item result of GrokBatch.results, not a raised error
     "BatchStatus": "batch",

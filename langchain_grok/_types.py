@@ -21,7 +21,12 @@ __all__ = [
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessageDict",
+    "LanguageModel",
+    "LanguageModelList",
+    "ModelInfo",
     "ModelList",
+    "TokenDict",
+    "TokenizeTextResponse",
     "ToolCallDict",
     "UsageDict",
 ]
@@ -181,3 +186,47 @@ class BatchResultList(TypedDict, total=False):
 
     results: list[BatchResult]
     pagination_token: str | None
+
+
+class LanguageModel(TypedDict, total=False):
+    """One entry of `GET /v1/language-models` (or the body of `GET /v1/language-models/{id}`).
+
+    Prices are integers in USD cents per 100 million tokens (divide by 10,000 for dollars per
+    million; `search_price` is per 100 million sources, so divide by 1e10 for dollars per
+    source). The catalog publishes no context window; the offline profile table keeps that.
+    """
+
+    id: str
+    fingerprint: str
+    created: int
+    object: str
+    owned_by: str
+    version: str
+    input_modalities: list[str]
+    output_modalities: list[str]
+    prompt_text_token_price: int
+    cached_prompt_text_token_price: int
+    prompt_image_token_price: int
+    completion_text_token_price: int
+    search_price: int
+    aliases: list[str]
+
+
+class LanguageModelList(TypedDict, total=False):
+    """The `GET /v1/language-models` body."""
+
+    models: list[LanguageModel]
+
+
+class TokenDict(TypedDict, total=False):
+    """One token of a `POST /v1/tokenize-text` answer."""
+
+    token_id: int
+    string_token: str
+    token_bytes: list[int]
+
+
+class TokenizeTextResponse(TypedDict, total=False):
+    """The `POST /v1/tokenize-text` body: the text's tokens in order (the model's tokenizer)."""
+
+    token_ids: list[TokenDict]

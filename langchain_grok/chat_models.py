@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Model
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
+from langchain_grok._chat_extras import CatalogMethods, TokenCountingMethods
 from langchain_grok._client import AsyncXAIClient, XAIClient
 from langchain_grok._constants import (
     API_KEY_ENV,
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from typing_extensions import Self
 
+    from langchain_grok._types import LanguageModel
+
 __all__ = ["ChatGrok"]
 
 _MODEL_PARAMS = (
@@ -67,7 +70,7 @@ _MODEL_PARAMS = (
 )
 
 
-class ChatGrok(BaseChatModel):
+class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
     """xAI Grok chat model.
 
     Setup:
@@ -77,6 +80,10 @@ class ChatGrok(BaseChatModel):
     `api_key` / `xai_api_key`, `base_url` / `xai_api_base`, `temperature`, `max_tokens`, ...),
     so migrating is an import change. The key is read lazily: a missing key fails at the first
     call, with a message that names `XAI_API_KEY`.
+
+    Token counts (`get_num_tokens`, `get_num_tokens_from_messages` and their `a`-prefixed
+    async twins) come from xAI's tokenize-text endpoint with the model's own tokenizer;
+    `refresh_profile()` updates `profile` and `prices` from the live model catalog.
 
     Example:
         >>> from langchain_grok import ChatGrok
@@ -146,6 +153,7 @@ class ChatGrok(BaseChatModel):
     _async_client: AsyncXAIClient | None = PrivateAttr(default=None)
     _pid: int = PrivateAttr(default_factory=os.getpid)
     _warned: set[str] = PrivateAttr(default_factory=set)
+    _catalog_entry: LanguageModel | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod

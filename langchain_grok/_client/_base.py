@@ -440,3 +440,17 @@ class BaseClient(Generic[HTTP]):
             body.pop("stream", None)
             body.pop("stream_options", None)
         return body
+
+    @staticmethod
+    def _tokenize_body(text: str, model: str, user: str | None) -> dict[str, Any]:
+        # Checked here so that a wrong type fails naming its parameter, not as a 422 from xAI.
+        if not isinstance(text, str):
+            msg = f"text must be a string, got {type(text).__name__}"
+            raise ValueError(msg)  # noqa: TRY004 - a ValueError is what LangChain callers catch
+        if not isinstance(model, str) or not model:
+            msg = f"model must be a non-empty model id, got {model!r}"
+            raise ValueError(msg)
+        body: dict[str, Any] = {"text": text, "model": model}
+        if user is not None:
+            body["user"] = user
+        return body

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from langchain_grok._types import ChatCompletion, ChatCompletionChunk, ModelList
+    from langchain_grok._types import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        LanguageModel,
+        LanguageModelList,
+        ModelInfo,
+        ModelList,
+        TokenizeTextResponse,
+    )
 
 __all__ = ["XAIClient"]
 
@@ -219,6 +227,51 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
     def list_models(self) -> ModelList:
         """List the models the key may use (`GET /v1/models`)."""
         return cast("ModelList", self.request("GET", paths.MODELS))
+
+    def retrieve_model(self, model_id: str) -> ModelInfo:
+        """Fetch one model's `{id, created, object, owned_by}` (`GET /v1/models/{id}`).
+
+        Raises:
+            NotFoundError: The id is unknown, or the key's team may not use it.
+        """
+        path = paths.fill(paths.MODEL, model_id, name="model_id")
+        return cast("ModelInfo", self.request("GET", path))
+
+    def list_language_models(self) -> LanguageModelList:
+        """List the language models with modalities, prices and aliases (`GET /v1/language-models`).
+
+        Prices are integer USD cents per 100M tokens; `ModelPrices.from_catalog` converts an
+        entry to dollars per million tokens.
+        """
+        return cast("LanguageModelList", self.request("GET", paths.LANGUAGE_MODELS))
+
+    def retrieve_language_model(self, model_id: str) -> LanguageModel:
+        """Fetch one language model's catalog entry (`GET /v1/language-models/{id}`).
+
+        Raises:
+            NotFoundError: The id is unknown, or the key's team may not use it.
+        """
+        path = paths.fill(paths.LANGUAGE_MODEL, model_id, name="model_id")
+        return cast("LanguageModel", self.request("GET", path))
+
+    def tokenize_text(
+        self, text: str, model: str = DEFAULT_MODEL, *, user: str | None = None
+    ) -> TokenizeTextResponse:
+        """Split `text` into the model's own tokens (`POST /v1/tokenize-text`).
+
+        Args:
+            text: The text; sent as given (no chat template is applied).
+            model: Model id or alias; tokenizers differ between models.
+            user: Optional end-user id, as on other requests.
+
+        Returns:
+            `{"token_ids": [{"token_id", "string_token", "token_bytes"}, ...]}`.
+
+        Raises:
+            ValueError: `text` is not a string or `model` is empty (before any request).
+        """
+        body = self._tokenize_body(text, model, user)
+        return cast("TokenizeTextResponse", self.request("POST", paths.TOKENIZE_TEXT, body))
 
     def request(
         self,

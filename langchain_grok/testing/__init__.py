@@ -15,7 +15,9 @@ fixtures live in `langchain_grok.testing.pytest_plugin`. Besides Chat Completion
 Responses API (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`) from the same script
 queue; `web_search_reply` scripts a searched, cited answer there. The Batch API
 (`/v1/batches...`) is served too: each poll of a batch finishes `batch_progress` requests,
-answered from the same queue (an `error_reply` fails that item).
+answered from the same queue (an `error_reply` fails that item). `POST /v1/tokenize-text` uses
+a FAKE tokenizer (not Grok's): each run of word characters, each run of whitespace and each
+other character is one token, so tests can predict counts by hand.
 """
 
 from __future__ import annotations

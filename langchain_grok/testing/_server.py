@@ -23,7 +23,7 @@ from langchain_grok import _paths as paths
 from langchain_grok.testing._batches import BatchStore
 from langchain_grok.testing._batches_http import BATCHES_PATH, serve_batches
 from langchain_grok.testing._http import serve_connection
-from langchain_grok.testing._models import MODEL_IDS, model_entry, models_list
+from langchain_grok.testing._platform_http import is_platform_path, serve_platform
 from langchain_grok.testing._records import (
     CLIENT_DISCONNECTED,
     CUT,
@@ -31,12 +31,7 @@ from langchain_grok.testing._records import (
     Outcome,
     RecordedRequest,
 )
-from langchain_grok.testing._respond import (
-    send_chat_reply,
-    send_json,
-    send_rejection,
-    success_headers,
-)
+from langchain_grok.testing._respond import send_chat_reply, send_rejection
 from langchain_grok.testing._responses_http import API_ROOT, RESPONSES_PATH, serve_responses
 from langchain_grok.testing._responses_store import ResponseStore
 from langchain_grok.testing._script import ScriptedReply
@@ -61,7 +56,6 @@ _STOP_TIMEOUT: Final = 2.0
 _BACKLOG: Final = 1024
 _DEFAULT_REPLY: Final = ScriptedReply()
 _CHAT_PATH: Final = API_ROOT + paths.CHAT_COMPLETIONS
-_MODELS_PATH: Final = API_ROOT + paths.MODELS
 
 
 @dataclass
@@ -321,9 +315,7 @@ class FakeXAIServer:
                 self._changed.notify_all()
             record.finished.set()
 
-    async def _route(  # noqa: PLR0911 - one return per endpoint family
-        self, request: HTTPRequest, response: ResponseWriter
-    ) -> Outcome:
+    async def _route(self, request: HTTPRequest, response: ResponseWriter) -> Outcome:
         path = request.path.rstrip("/") or "/"
         if path == _CHAT_PATH:
             if request.method != "POST":
@@ -347,10 +339,8 @@ class FakeXAIServer:
                 store=self._batches,
                 next_reply=self._next_reply,
             )
-        if path == _MODELS_PATH or path.startswith(_MODELS_PATH + "/"):
-            if request.method != "GET":
-                return await _method_not_allowed(response, request, "GET")
-            return await self._models(request, response, path)
+        if is_platform_path(path):
+            return await serve_platform(request, response, path, api_key=self.api_key)
         rejection = Rejection(404, f"No handler for {request.method} {request.path}")
         return await send_rejection(response, rejection)
 
@@ -364,19 +354,6 @@ class FakeXAIServer:
         if rejection is not None:
             return await send_rejection(response, rejection)
         return await send_chat_reply(response, payload, self._next_reply())
-
-    async def _models(self, request: HTTPRequest, response: ResponseWriter, path: str) -> Outcome:
-        rejection = check_auth(request.headers, self.api_key)
-        if rejection is not None:
-            return await send_rejection(response, rejection)
-        headers = success_headers(stream=False)
-        if path == _MODELS_PATH:
-            return await send_json(response, 200, models_list(), headers)
-        model = path.removeprefix(_MODELS_PATH + "/")
-        if model in MODEL_IDS:
-            return await send_json(response, 200, model_entry(model), headers)
-        message = f"The model {model} does not exist or your team does not have access to it."
-        return await send_rejection(response, Rejection(404, message))
 
     def _next_reply(self) -> ScriptedReply:
         with self._lock:
