@@ -19,7 +19,18 @@ from langchain_grok._client._base import (
     forget_redirect_keys,
 )
 from langchain_grok._client._pools import drop_loop_pool, loop_pool
-from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_grok._constants import (
+    DEFAULT_DEFERRED_POLL_INTERVAL,
+    DEFAULT_DEFERRED_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+)
+from langchain_grok._deferred import (
+    PollSchedule,
+    check_poll_settings,
+    deferred_params,
+    submitted_id,
+)
 from langchain_grok.errors import APIError
 
 if TYPE_CHECKING:
@@ -134,6 +145,74 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         return cast(
             "AsyncIterator[ChatCompletionChunk]",
             self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
+        )
+
+    # -- deferred completions --------------------------------------------------------------
+
+    async def start_deferred_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> str:
+        """Submit a deferred chat completion; see `XAIClient.start_deferred_completion`."""
+        body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
+        return submitted_id(await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
+
+    async def get_deferred_completion(self, request_id: str) -> ChatCompletion | None:
+        """Poll a deferred job once; see `XAIClient.get_deferred_completion`."""
+        path = paths.fill(paths.DEFERRED_COMPLETION, request_id, name="request_id")
+
+        async def read(response: httpx.Response) -> ChatCompletion | None:
+            return self._parse_deferred(response, await response.aread(), request_id)
+
+        return await self._send("GET", path, None, None, stream=False, accept=read)
+
+    async def wait_deferred_completion(
+        self,
+        request_id: str,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+    ) -> ChatCompletion:
+        """Poll a deferred job until it is done; see `XAIClient.wait_deferred_completion`.
+
+        Cancelling the task stops the wait at once (the job stays fetchable by its id).
+        """
+        schedule = PollSchedule(request_id, poll_interval=poll_interval, timeout=timeout)
+        while True:
+            try:
+                result = await self.get_deferred_completion(request_id)
+            except APIError as exc:
+                if not schedule.rides_out(exc):
+                    raise
+            else:
+                if result is not None:
+                    return result
+                schedule.polled()
+            await asyncio.sleep(schedule.next_wait())
+
+    async def deferred_chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Submit a deferred chat completion and wait for it; see `XAIClient`'s."""
+        check_poll_settings(poll_interval, timeout)
+        request_id = await self.start_deferred_completion(
+            messages, model, temperature, extra_headers=extra_headers, **params
+        )
+        return await self.wait_deferred_completion(
+            request_id, poll_interval=poll_interval, timeout=timeout
         )
 
     async def create_response(

@@ -13,7 +13,9 @@ Names are loaded on first use, so `import langchain_grok.testing` costs nothing 
 actually starts a server (asyncio alone takes tens of milliseconds to import). Opt-in pytest
 fixtures live in `langchain_grok.testing.pytest_plugin`. Besides Chat Completions it serves the
 Responses API (`POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}`) from the same script
-queue; `web_search_reply` scripts a searched, cited answer there.
+queue; `web_search_reply` scripts a searched, cited answer there. Deferred chat completions
+(`deferred: true`, then polls of `/v1/chat/deferred-completion/{id}`) are steered through
+`server.deferred` (a `DeferredJobs`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langchain_grok.testing._deferred import DeferredJobs
     from langchain_grok.testing._records import RecordedRequest
     from langchain_grok.testing._schema_values import make_schema_value
     from langchain_grok.testing._script import (
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from langchain_grok.testing._server import FakeXAIServer
 
 __all__ = [
+    "DeferredJobs",
     "FakeXAIServer",
     "RecordedRequest",
     "ScriptedReply",
@@ -47,6 +51,7 @@ __all__ = [
 ]
 
 _HOMES: dict[str, str] = {
+    "DeferredJobs": "_deferred",
     "FakeXAIServer": "_server",
     "RecordedRequest": "_records",
     "ScriptedReply": "_script",

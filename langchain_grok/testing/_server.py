@@ -20,6 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_grok import _paths as paths
+from langchain_grok.testing._deferred import (
+    DEFERRED_PREFIX,
+    DeferredJobs,
+    check_deferred_request,
+    is_deferred,
+    serve_deferred_poll,
+    start_deferred,
+)
 from langchain_grok.testing._http import serve_connection
 from langchain_grok.testing._models import MODEL_IDS, model_entry, models_list
 from langchain_grok.testing._records import (
@@ -84,6 +92,8 @@ class FakeXAIServer:
         host: Interface to listen on.
         port: TCP port; 0 picks a free one.
         model_latency: Seconds to wait before every answer (for demos that should feel real).
+        deferred_polls: How many polls a deferred job answers 202 before its result (see
+            `deferred`, a `DeferredJobs`, to change it later, expire jobs or fault polls).
     """
 
     def __init__(
@@ -93,6 +103,7 @@ class FakeXAIServer:
         host: str = "127.0.0.1",
         port: int = 0,
         model_latency: float = 0.0,
+        deferred_polls: int = 0,
     ) -> None:
         """Configure the server; nothing listens until `start()`."""
         self.api_key = api_key
@@ -105,6 +116,7 @@ class FakeXAIServer:
         self._script: collections.deque[_Queued] = collections.deque()
         self._requests: list[RecordedRequest] = []
         self._responses = ResponseStore()
+        self.deferred = DeferredJobs(deferred_polls)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -209,11 +221,12 @@ class FakeXAIServer:
             self._script.extend(_Queued(reply, reply.repeat) for reply in replies)
 
     def reset(self) -> None:
-        """Forget queued replies, recorded requests and stored responses (ids keep counting)."""
+        """Forget queued replies, recorded requests, stored responses and deferred jobs."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
         self._responses.clear()
+        self.deferred.clear()
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until at least `n` requests have finished (response written or client gone).
@@ -311,7 +324,9 @@ class FakeXAIServer:
                 self._changed.notify_all()
             record.finished.set()
 
-    async def _route(self, request: HTTPRequest, response: ResponseWriter) -> Outcome:
+    async def _route(  # noqa: PLR0911 - one return per endpoint
+        self, request: HTTPRequest, response: ResponseWriter
+    ) -> Outcome:
         path = request.path.rstrip("/") or "/"
         if path == _CHAT_PATH:
             if request.method != "POST":
@@ -325,6 +340,10 @@ class FakeXAIServer:
                 api_key=self.api_key,
                 store=self._responses,
                 next_reply=self._next_reply,
+            )
+        if path.startswith(DEFERRED_PREFIX):
+            return await serve_deferred_poll(
+                request, response, path, api_key=self.api_key, jobs=self.deferred
             )
         if path == _MODELS_PATH or path.startswith(_MODELS_PATH + "/"):
             if request.method != "GET":
@@ -340,8 +359,13 @@ class FakeXAIServer:
             payload, rejection = parse_json_body(request.headers, request.body)
         if rejection is None:
             rejection = check_chat_request(payload)
+        deferred = rejection is None and is_deferred(payload)
+        if deferred:
+            rejection = check_deferred_request(payload)
         if rejection is not None:
             return await send_rejection(response, rejection)
+        if deferred:
+            return await start_deferred(response, payload, self._next_reply(), self.deferred)
         return await send_chat_reply(response, payload, self._next_reply())
 
     async def _models(self, request: HTTPRequest, response: ResponseWriter, path: str) -> Outcome:
