@@ -95,6 +95,11 @@ class DeferredJobs:
             for reply in replies:
                 self._faults.extend([reply] * reply.repeat)
 
+    def clear_scripted_polls(self) -> None:
+        """Forget the poll replies not used yet (the server "recovers")."""
+        with self._lock:
+            self._faults.clear()
+
     def clear(self) -> None:
         """Forget every job and scripted poll fault."""
         with self._lock:
