@@ -137,16 +137,15 @@ def _deferred_wait(settings: Settings, params: dict[str, Any]) -> DeferredWait |
     if not isinstance(deferred, bool):
         msg = f"deferred must be True or False, got {deferred!r}"
         raise ValueError(msg)  # noqa: TRY004 - a bad value, like the other parameter errors
-    if not deferred:
-        return None
     wait = DeferredWait(
         poll_interval=settings.deferred_poll_interval if poll_interval is None else poll_interval,
         timeout=settings.deferred_timeout if timeout is None else timeout,
     )
+    # Checked even when not deferred: a bad value is a bug wherever it is passed.
     check_poll_settings(
         wait.poll_interval, wait.timeout, names=("deferred_poll_interval", "deferred_timeout")
     )
-    return wait
+    return wait if deferred else None
 
 
 def _check_deferred_api(params: Mapping[str, Any], choice: Any) -> None:
