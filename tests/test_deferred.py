@@ -35,7 +35,7 @@ MODES = ["sync", "async"]
 
 def call(server: FakeXAIServer, mode: str, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call one client method, on a fresh `XAIClient` or `AsyncXAIClient`."""
-    options = {"api_key": server.api_key, "base_url": server.base_url}
+    options: dict[str, Any] = {"api_key": server.api_key, "base_url": server.base_url}
     options.update(kwargs.pop("client_options", {}))
     if mode == "sync":
         with XAIClient(**options) as client:

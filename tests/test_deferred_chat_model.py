@@ -260,3 +260,14 @@ def test_bad_poll_settings_fail_even_on_a_call_that_is_not_deferred(
     assert model.invoke("x", deferred_timeout=5).content == "You said: x"
     assert "deferred_timeout" not in fake_xai_server.requests[0].json
     assert "deferred" not in fake_xai_server.requests[0].json
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_structured_output_works_on_a_deferred_model(mode: str) -> None:
+    with FakeXAIServer(deferred_polls=1) as server:
+        structured = grok(server, deferred=True).with_structured_output(GetWeather)
+        parsed = ask(structured, mode, "weather?")
+        assert isinstance(parsed, GetWeather)
+        submitted = submissions(server)[0]
+        assert submitted.json["deferred"] is True
+        assert submitted.json["response_format"]["type"] == "json_schema"
