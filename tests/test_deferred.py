@@ -20,6 +20,7 @@ from langchain_grok.errors import (
     APIResponseValidationError,
     APITimeoutError,
     AuthenticationError,
+    BadRequestError,
     DeferredTimeoutError,
     InternalServerError,
     NotFoundError,
@@ -404,6 +405,19 @@ def test_emulator_scripted_errors_answer_the_submission_itself() -> None:
             request_id = client.start_deferred_completion(MESSAGES)
         assert [r.status for r in server.requests] == [503, 200]
         assert list(server.deferred.pending) == [request_id]
+
+
+def test_emulator_delayed_poll_is_then_answered_and_bad_schemas_fail_the_submission() -> None:
+    with FakeXAIServer(deferred_polls=1) as server:
+        server.deferred.script_polls(ScriptedReply(delay=0.01))
+        with XAIClient(api_key=server.api_key, base_url=server.base_url) as client:
+            result = client.deferred_chat_completion(MESSAGES, poll_interval=0.01)
+            assert result["object"] == "chat.completion"
+            assert [r.status for r in polls(server)] == [202, 200]  # the delayed one counted
+            fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"$ref": "#/no"}}}
+            with pytest.raises(BadRequestError, match="Invalid JSON schema"):
+                client.start_deferred_completion(MESSAGES, response_format=fmt)
+        assert len(server.deferred.pending) == 0
 
 
 def test_emulator_job_controls() -> None:
