@@ -42,3 +42,5 @@ TICKS_PER_USD: Final = 10_000_000_000
 DEFAULT_DEFERRED_POLL_INTERVAL: Final = 1.0
 MAX_DEFERRED_POLL_INTERVAL: Final = 10.0
 DEFAULT_DEFERRED_TIMEOUT: Final = 600.0
+# A poll is bounded by the time left before the deadline, but gets at least this long.
+MIN_DEFERRED_POLL_TIMEOUT: Final = 2.0

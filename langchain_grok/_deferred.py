@@ -17,7 +17,7 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from langchain_grok._constants import MAX_DEFERRED_POLL_INTERVAL
+from langchain_grok._constants import MAX_DEFERRED_POLL_INTERVAL, MIN_DEFERRED_POLL_TIMEOUT
 from langchain_grok.errors import (
     APIError,
     APIResponseValidationError,
@@ -194,6 +194,14 @@ class PollSchedule:
         """Count a poll that found the job still pending."""
         self.polls += 1
         self._last_error = None
+
+    def poll_timeout(self) -> float:
+        """Seconds a poll may take: the time left, but enough to answer the last poll.
+
+        A hung poll must not hold the caller for the client's whole read timeout (600 s by
+        default) past the deadline; the last poll happens at the deadline, hence the floor.
+        """
+        return max(self._deadline - self._clock(), MIN_DEFERRED_POLL_TIMEOUT)
 
     def next_wait(self) -> float:
         """Seconds to sleep before the next poll.

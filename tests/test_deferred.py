@@ -240,6 +240,29 @@ def test_a_final_poll_failure_is_raised_at_once(mode: str) -> None:
         assert server.deferred.pending == {request_id: 0}  # still fetchable with the right key
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_hung_poll_cannot_hold_the_caller_for_the_whole_read_timeout(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The client's read timeout is 600 s; the poll is cut at the time left (floor lowered from
+    # 2 s to keep the test short), and the deadline then ends the wait.
+    monkeypatch.setattr("langchain_grok._deferred.MIN_DEFERRED_POLL_TIMEOUT", 0.2)
+    with FakeXAIServer() as server:
+        server.deferred.script_polls(ScriptedReply(delay=2.0))
+        with pytest.raises(DeferredTimeoutError) as caught:
+            call(
+                server,
+                mode,
+                "deferred_chat_completion",
+                MESSAGES,
+                poll_interval=0.01,
+                timeout=0.05,
+                client_options={"max_retries": 0},
+            )
+        assert isinstance(caught.value.__cause__, APITimeoutError)
+        assert "timed out" in str(caught.value)
+
+
 # -- cancellation ------------------------------------------------------------------------------
 
 
@@ -283,6 +306,9 @@ def test_bad_poll_settings_fail_before_any_request_naming_the_parameter(
 def test_bad_request_ids_and_streaming_fail_before_any_request(
     fake_xai_server: FakeXAIServer, mode: str
 ) -> None:
+    for bad_timeout in (0, -1.0, float("nan"), "2"):
+        with pytest.raises(ValueError, match=r"^timeout must be"):
+            call(fake_xai_server, mode, "get_deferred_completion", "job", timeout=bad_timeout)
     for bad in ("", "a/b", "a?b", 7):
         with pytest.raises(ValueError, match="request_id"):
             call(fake_xai_server, mode, "get_deferred_completion", bad)
@@ -350,6 +376,30 @@ async def test_async_twin_reads_a_202_as_pending() -> None:
     client = AsyncXAIClient(api_key="k", base_url="https://api.x.ai/v1", http_client=http)
     assert await client.get_deferred_completion("job") is None
     await http.aclose()
+
+
+def test_a_poll_timeout_caps_every_phase_of_the_client_s_own_timeouts() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(202)
+
+    injected = httpx.Client(transport=httpx.MockTransport(handler), timeout=httpx.Timeout(50))
+    client = XAIClient(api_key="k", http_client=injected)  # keeps the injected client's 50 s
+    assert client.get_deferred_completion("job") is None
+    assert client.get_deferred_completion("job", timeout=3) is None
+    configured = XAIClient(
+        api_key="k",
+        http_client=injected,
+        timeout=httpx.Timeout(1.0, connect=10.0, pool=None),
+    )
+    assert configured.get_deferred_completion("job", timeout=3) is None
+    assert seen == [
+        {"connect": 50, "read": 50, "write": 50, "pool": 50},
+        {"connect": 3, "read": 3, "write": 3, "pool": 3},
+        {"connect": 3, "read": 1, "write": 1, "pool": 3},
+    ]
 
 
 # -- the emulator's endpoint -------------------------------------------------------------------

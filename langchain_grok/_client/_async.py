@@ -28,6 +28,7 @@ from langchain_grok._constants import (
 from langchain_grok._deferred import (
     PollSchedule,
     check_poll_settings,
+    check_seconds,
     deferred_params,
     submitted_id,
 )
@@ -162,14 +163,17 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
         return submitted_id(await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
 
-    async def get_deferred_completion(self, request_id: str) -> ChatCompletion | None:
+    async def get_deferred_completion(
+        self, request_id: str, *, timeout: float | None = None
+    ) -> ChatCompletion | None:
         """Poll a deferred job once; see `XAIClient.get_deferred_completion`."""
         path = paths.fill(paths.DEFERRED_COMPLETION, request_id, name="request_id")
 
         async def read(response: httpx.Response) -> ChatCompletion | None:
             return self._parse_deferred(response, await response.aread(), request_id)
 
-        return await self._send("GET", path, None, None, stream=False, accept=read)
+        cap = None if timeout is None else check_seconds("timeout", timeout)
+        return await self._send("GET", path, None, None, stream=False, accept=read, timeout_cap=cap)
 
     async def wait_deferred_completion(
         self,
@@ -185,7 +189,9 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         schedule = PollSchedule(request_id, poll_interval=poll_interval, timeout=timeout)
         while True:
             try:
-                result = await self.get_deferred_completion(request_id)
+                result = await self.get_deferred_completion(
+                    request_id, timeout=schedule.poll_timeout()
+                )
             except APIError as exc:
                 if not schedule.rides_out(exc):
                     raise
@@ -352,12 +358,19 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient]):
         *,
         stream: bool,
         accept: Callable[[httpx.Response], Awaitable[T]],
+        timeout_cap: float | None = None,
     ) -> T:
         attempt = 0
         while True:
             http = await self._http()
             request = self._build_request(
-                http, method, path, body, stream=stream, extra_headers=extra_headers
+                http,
+                method,
+                path,
+                body,
+                stream=stream,
+                extra_headers=extra_headers,
+                timeout_cap=timeout_cap,
             )
             self._log_sent(request)
             started = time.monotonic()

@@ -123,6 +123,20 @@ def build_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
 
 
+def cap_timeout(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """`timeout` with no phase longer than `seconds` (a phase without a limit gets `seconds`)."""
+
+    def cap(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
+
+
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """A copy of the headers that is safe to log."""
     return {
@@ -282,6 +296,7 @@ class BaseClient(Generic[HTTP]):
         *,
         stream: bool,
         extra_headers: Mapping[str, str] | None,
+        timeout_cap: float | None = None,
     ) -> httpx.Request:
         headers = dict(self._headers)
         if stream:
@@ -291,6 +306,10 @@ class BaseClient(Generic[HTTP]):
             headers.update(extra_headers)
         headers["authorization"] = f"Bearer {self._api_key}"
         timeout: Any = self.timeout if self._timeout_given else httpx.USE_CLIENT_DEFAULT
+        if timeout_cap is not None:  # e.g. a poll that must not outlive a deadline
+            timeout = cap_timeout(
+                self.timeout if self._timeout_given else http.timeout, timeout_cap
+            )
         content = None if body is None else encode_body(body)
         if content is None:
             del headers["content-type"]

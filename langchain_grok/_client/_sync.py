@@ -28,6 +28,7 @@ from langchain_grok._constants import (
 from langchain_grok._deferred import (
     PollSchedule,
     check_poll_settings,
+    check_seconds,
     deferred_params,
     submitted_id,
 )
@@ -196,10 +197,17 @@ class XAIClient(BaseClient[httpx.Client]):
         body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
         return submitted_id(self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
 
-    def get_deferred_completion(self, request_id: str) -> ChatCompletion | None:
+    def get_deferred_completion(
+        self, request_id: str, *, timeout: float | None = None
+    ) -> ChatCompletion | None:
         """Poll a deferred job once: its `chat.completion`, or None while it is pending.
 
         A returned result is gone from xAI's side: the next poll of the id raises.
+
+        Args:
+            request_id: The id from `start_deferred_completion`.
+            timeout: Seconds bounding each phase of this poll (and of each of its retries);
+                None keeps the client's timeouts.
 
         Raises:
             NotFoundError: The id is unknown, expired (24 h) or its result was already fetched.
@@ -209,7 +217,8 @@ class XAIClient(BaseClient[httpx.Client]):
         def read(response: httpx.Response) -> ChatCompletion | None:
             return self._parse_deferred(response, response.read(), request_id)
 
-        return self._send("GET", path, None, None, stream=False, accept=read)
+        cap = None if timeout is None else check_seconds("timeout", timeout)
+        return self._send("GET", path, None, None, stream=False, accept=read, timeout_cap=cap)
 
     def wait_deferred_completion(
         self,
@@ -220,9 +229,10 @@ class XAIClient(BaseClient[httpx.Client]):
     ) -> ChatCompletion:
         """Poll a deferred job until it is done; also resumes a wait that timed out.
 
-        Each poll is a short request of its own. The wait between polls starts at
-        `poll_interval` and doubles up to 10 s (with jitter); a poll failing transiently (5xx,
-        429, connection) after the usual retries does not end the wait.
+        Each poll is a short request of its own, bounded by the time left (at least 2 s), so a
+        hung poll cannot hold the caller long past the deadline. The wait between polls starts
+        at `poll_interval` and doubles up to 10 s (with jitter); a poll failing transiently
+        (5xx, 429, connection, timeout) after the usual retries does not end the wait.
 
         Args:
             request_id: The id from `start_deferred_completion` (or a `DeferredTimeoutError`).
@@ -237,7 +247,7 @@ class XAIClient(BaseClient[httpx.Client]):
         schedule = PollSchedule(request_id, poll_interval=poll_interval, timeout=timeout)
         while True:
             try:
-                result = self.get_deferred_completion(request_id)
+                result = self.get_deferred_completion(request_id, timeout=schedule.poll_timeout())
             except APIError as exc:
                 if not schedule.rides_out(exc):
                     raise
@@ -419,11 +429,18 @@ class XAIClient(BaseClient[httpx.Client]):
         *,
         stream: bool,
         accept: Callable[[httpx.Response], T],
+        timeout_cap: float | None = None,
     ) -> T:
         attempt = 0
         while True:
             request = self._build_request(
-                self._http, method, path, body, stream=stream, extra_headers=extra_headers
+                self._http,
+                method,
+                path,
+                body,
+                stream=stream,
+                extra_headers=extra_headers,
+                timeout_cap=timeout_cap,
             )
             self._log_sent(request)
             started = time.monotonic()
