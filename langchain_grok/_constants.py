@@ -36,3 +36,11 @@ REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-trace-id")
 
 # 1 USD = 10^10 ticks in xAI's `cost_in_usd_ticks`.
 TICKS_PER_USD: Final = 10_000_000_000
+
+# Deferred completions: the first wait between two polls, the longest one it grows to, and how
+# long a caller waits in all by default (xAI's SDK examples poll every ~10 s for up to 10 min).
+DEFAULT_DEFERRED_POLL_INTERVAL: Final = 1.0
+MAX_DEFERRED_POLL_INTERVAL: Final = 10.0
+DEFAULT_DEFERRED_TIMEOUT: Final = 600.0
+# A poll is bounded by the time left before the deadline, but gets at least this long.
+MIN_DEFERRED_POLL_TIMEOUT: Final = 2.0

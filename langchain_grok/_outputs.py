@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChunkConverter",
+    "completion_to_chunks",
     "completion_to_result",
     "parse_tool_calls",
     "response_cost",
@@ -158,6 +159,31 @@ def completion_to_result(payload: Mapping[str, Any]) -> ChatResult:
     if usage_metadata:
         llm_output["token_usage"] = dict(usage or {})
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def completion_to_chunks(payload: Mapping[str, Any]) -> list[ChatGenerationChunk]:
+    """A finished completion as the chunks a stream of it would have produced.
+
+    `stream()` on a deferred request has the whole answer at once; replaying it as one content
+    chunk plus the closing chunk, through the streaming converter itself, gives exactly what a
+    live stream gives (tool call chunks, reasoning, usage once in the last chunk), so code that
+    streams cannot tell the difference. Only the first choice is used, as in a stream.
+    """
+    choice = (payload.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    delta: dict[str, Any] = {
+        key: message[key] for key in ("content", "reasoning_content") if message.get(key)
+    }
+    calls = message.get("tool_calls") or []
+    if calls:
+        delta["tool_calls"] = [{"index": index, **call} for index, call in enumerate(calls)]
+    converter = ChunkConverter()
+    chunk_payload = {
+        **{key: value for key, value in payload.items() if key != "choices"},
+        "choices": [{**choice, "delta": delta}],
+    }
+    first = converter.convert(chunk_payload)
+    return [*([first] if first is not None else []), converter.finish()]
 
 
 class ChunkConverter:

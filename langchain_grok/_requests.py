@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.messages import AIMessage
 
+from langchain_grok._constants import DEFAULT_DEFERRED_POLL_INTERVAL, DEFAULT_DEFERRED_TIMEOUT
+from langchain_grok._deferred import check_poll_settings
 from langchain_grok._messages import convert_messages
 from langchain_grok._payload import build_chat_body, build_responses_body
 from langchain_grok._profiles import lookup
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 
     from langchain_core.messages import BaseMessage
 
-__all__ = ["RequestPlan", "Settings", "plan_request"]
+__all__ = ["DeferredWait", "RequestPlan", "Settings", "plan_request"]
 
 ENCRYPTED_REASONING: Final = "reasoning.encrypted_content"
 # Call kwargs that configure ChatGrok itself rather than the request body.
@@ -48,16 +50,36 @@ class Settings:
     store: bool
     include: tuple[str, ...]
     use_previous_response_id: bool
+    deferred: bool = False
+    deferred_poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL
+    deferred_timeout: float = DEFAULT_DEFERRED_TIMEOUT
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredWait:
+    """How to wait for a deferred completion (the client's `poll_interval` and `timeout`)."""
+
+    poll_interval: float
+    timeout: float
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of `deferred_chat_completion` this stands for."""
+        return {"poll_interval": self.poll_interval, "timeout": self.timeout}
 
 
 @dataclass(frozen=True, slots=True)
 class RequestPlan:
-    """What to send: which API, the JSON body, extra headers, and parameters dropped."""
+    """What to send: which API, the JSON body, extra headers, and parameters dropped.
+
+    `deferred` is set when the body is to be submitted as a deferred completion and polled
+    for; the body itself never carries `deferred` or `stream` then (the client adds the one).
+    """
 
     responses: bool
     body: dict[str, Any]
     headers: dict[str, str] | None
     dropped: list[str]
+    deferred: DeferredWait | None = None
 
 
 def _has_server_tools(params: Mapping[str, Any]) -> bool:
@@ -134,6 +156,43 @@ def _refuse_responses_only(
         raise ValueError(msg)
 
 
+def _deferred_wait(settings: Settings, params: dict[str, Any]) -> DeferredWait | None:
+    """Take the deferred settings out of the parameters; None when the call is not deferred."""
+    deferred = params.pop("deferred", None)
+    poll_interval = params.pop("deferred_poll_interval", None)
+    timeout = params.pop("deferred_timeout", None)
+    if deferred is None:
+        deferred = settings.deferred
+    if not isinstance(deferred, bool):
+        msg = f"deferred must be True or False, got {deferred!r}"
+        raise ValueError(msg)  # noqa: TRY004 - a bad value, like the other parameter errors
+    wait = DeferredWait(
+        poll_interval=settings.deferred_poll_interval if poll_interval is None else poll_interval,
+        timeout=settings.deferred_timeout if timeout is None else timeout,
+    )
+    # Checked even when not deferred: a bad value is a bug wherever it is passed.
+    check_poll_settings(
+        wait.poll_interval, wait.timeout, names=("deferred_poll_interval", "deferred_timeout")
+    )
+    return wait if deferred else None
+
+
+def _check_deferred_api(params: Mapping[str, Any], choice: Any) -> None:
+    """Deferred completions exist only on Chat Completions: refuse what needs the other API."""
+    if choice:
+        msg = (
+            "deferred completions exist only on Chat Completions; remove use_responses_api=True "
+            "or deferred=True"
+        )
+        raise ValueError(msg)
+    if _has_server_tools(params):
+        msg = (
+            "server-side tools (web_search, x_search, code_execution, ...) run only on the "
+            "Responses API, which has no deferred completions; remove the tools or deferred=True"
+        )
+        raise ValueError(msg)
+
+
 def _after_previous_response(
     messages: Sequence[BaseMessage],
 ) -> tuple[Sequence[BaseMessage], str | None]:
@@ -166,6 +225,7 @@ def plan_request(
     stream_usage = params.pop("stream_usage", settings.stream_usage)
     choice = params.pop("use_responses_api", settings.use_responses_api)
     chain = params.pop("use_previous_response_id", settings.use_previous_response_id)
+    wait = _deferred_wait(settings, params)
     for key in _LOCAL_KWARGS:
         params.pop(key, None)
     if "timeout" in kwargs:
@@ -176,13 +236,18 @@ def plan_request(
     if stream and (params.get("n") or 1) > 1:
         msg = "n > 1 cannot be combined with streaming; use invoke() or set n=1"
         raise ValueError(msg)
-    if not _choose_responses(params, choice):
+    if wait is not None:
+        _check_deferred_api(params, choice)
+        stream = False  # the finished result is fetched whole (and streamed from memory)
+    if wait is not None or not _choose_responses(params, choice):
         _refuse_responses_only(settings, params, chain=chain, forced=choice is False)
         body, dropped = build_chat_body(
             convert_messages(messages), params, stream=stream, stream_usage=stream_usage
         )
         headers = {"x-grok-conv-id": conversation_id} if conversation_id else None
-        return RequestPlan(responses=False, body=body, headers=headers, dropped=dropped)
+        return RequestPlan(
+            responses=False, body=body, headers=headers, dropped=dropped, deferred=wait
+        )
     return _responses_plan(settings, messages, params, conversation_id, chain=chain, stream=stream)
 
 

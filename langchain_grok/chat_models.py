@@ -21,13 +21,15 @@ from langchain_grok._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
+    DEFAULT_DEFERRED_POLL_INTERVAL,
+    DEFAULT_DEFERRED_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
 )
-from langchain_grok._outputs import ChunkConverter, completion_to_result
+from langchain_grok._outputs import ChunkConverter, completion_to_chunks, completion_to_result
 from langchain_grok._payload import check_params, check_reasoning_effort
 from langchain_grok._profiles import lookup, to_langchain_profile
-from langchain_grok._requests import RequestPlan, Settings, plan_request
+from langchain_grok._requests import DeferredWait, RequestPlan, Settings, plan_request
 from langchain_grok._responses import response_to_result
 from langchain_grok._responses_stream import ResponsesChunkConverter
 from langchain_grok._structured import (
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from typing_extensions import Self
 
-    from langchain_grok._types import LanguageModel
+    from langchain_grok._types import ChatCompletion, LanguageModel
 
 __all__ = ["ChatGrok"]
 
@@ -132,6 +134,17 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
     """Responses API `include` values (`reasoning.encrypted_content` is added when not storing)."""
     use_previous_response_id: bool = False
     """Responses API: send only the messages after the last reply plus its id (implies store)."""
+    deferred: bool = False
+    """Submit each request as a deferred completion (Chat Completions only) and poll for the
+    result, for answers that take long or connections a proxy would cut; per call too:
+    `invoke(..., deferred=True)`. Streaming calls get the finished answer as chunks."""
+    deferred_poll_interval: float = Field(
+        default=DEFAULT_DEFERRED_POLL_INTERVAL, gt=0, allow_inf_nan=False
+    )
+    """Deferred: seconds between the first two polls; the wait doubles up to 10 s."""
+    deferred_timeout: float = Field(default=DEFAULT_DEFERRED_TIMEOUT, gt=0, allow_inf_nan=False)
+    """Deferred: seconds to wait for the result before `DeferredTimeoutError` (which carries
+    the id to resume with `client.wait_deferred_completion`)."""
     request_timeout: float | None = Field(default=None, alias="timeout", gt=0)
     """Seconds for each phase of a request; None gives finite defaults (read 600 s)."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
@@ -320,6 +333,9 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
             store=self.store,
             include=tuple(self.include or ()),
             use_previous_response_id=self.use_previous_response_id,
+            deferred=self.deferred,
+            deferred_poll_interval=self.deferred_poll_interval,
+            deferred_timeout=self.deferred_timeout,
         )
         plan = plan_request(settings, messages, stop, kwargs, stream=stream)
         self._warn_dropped(plan.body["model"], plan.dropped, responses=plan.responses)
@@ -339,6 +355,16 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
 
     # -- entry points -----------------------------------------------------------------------
 
+    def _deferred(self, plan: RequestPlan, wait: DeferredWait) -> ChatCompletion:
+        return self.client.deferred_chat_completion(
+            extra_headers=plan.headers, **wait.options(), **plan.body
+        )
+
+    async def _adeferred(self, plan: RequestPlan, wait: DeferredWait) -> ChatCompletion:
+        return await self.async_client.deferred_chat_completion(
+            extra_headers=plan.headers, **wait.options(), **plan.body
+        )
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -347,6 +373,8 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         plan = self._plan(messages, stop, kwargs, stream=False)
+        if plan.deferred is not None:
+            return completion_to_result(self._deferred(plan, plan.deferred))
         if plan.responses:
             return response_to_result(
                 self.client.create_response(extra_headers=plan.headers, **plan.body)
@@ -363,6 +391,8 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         plan = self._plan(messages, stop, kwargs, stream=False)
+        if plan.deferred is not None:
+            return completion_to_result(await self._adeferred(plan, plan.deferred))
         if plan.responses:
             response = await self.async_client.create_response(
                 extra_headers=plan.headers, **plan.body
@@ -379,6 +409,9 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         plan = self._plan(messages, stop, kwargs, stream=True)
+        if plan.deferred is not None:
+            yield from completion_to_chunks(self._deferred(plan, plan.deferred))
+            return
         converter: ChunkConverter | ResponsesChunkConverter
         events: Iterator[Any]
         if plan.responses:
@@ -401,6 +434,10 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         plan = self._plan(messages, stop, kwargs, stream=True)
+        if plan.deferred is not None:
+            for piece in completion_to_chunks(await self._adeferred(plan, plan.deferred)):
+                yield piece
+            return
         converter: ChunkConverter | ResponsesChunkConverter
         events: AsyncIterator[Any]
         if plan.responses:

@@ -6,6 +6,7 @@ The tree::
     └── APIError                           .message .body .code
         ├── APIConnectionError             could not talk to the server, or the link broke
         │   └── APITimeoutError            connect / read / write / pool timeout
+        │       └── DeferredTimeoutError   a deferred completion not ready by the deadline
         ├── APIResponseValidationError     a body or SSE frame that breaks the protocol
         └── APIStatusError                 .status_code .response .request_id
             ├── BadRequestError            400 (and 410, 413, 415)
@@ -60,6 +61,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ContextWindowExceededError",
+    "DeferredTimeoutError",
     "GrokError",
     "InternalServerError",
     "NotFoundError",
@@ -126,6 +128,26 @@ class APIConnectionError(APIError, ModelConnectionError):
 
 class APITimeoutError(APIConnectionError, ModelTimeoutError):
     """A connect, read, write or connection-pool timeout expired."""
+
+
+class DeferredTimeoutError(APITimeoutError):
+    """A deferred completion was still pending when the caller's deadline passed.
+
+    The job is not lost: xAI keeps its result for 24 h and hands it out once, so wait again with
+    `wait_deferred_completion(error.deferred_request_id)` instead of sending the request anew.
+
+    Attributes:
+        deferred_request_id: The `request_id` xAI returned for the job (distinct from
+            `request_id`, the `x-request-id` header of a response, which is None here).
+    """
+
+    # Sending the request again would pay for a second completion and drop the first one.
+    is_retryable = False
+
+    def __init__(self, message: str, *, deferred_request_id: str) -> None:
+        """Create the error for the job `deferred_request_id`."""
+        super().__init__(message)
+        self.deferred_request_id = deferred_request_id
 
 
 class APIResponseValidationError(APIError, ModelAPIError):

@@ -20,7 +20,19 @@ from langchain_grok._client._base import (
 )
 from langchain_grok._client._batches import AsyncBatchMethods
 from langchain_grok._client._pools import drop_loop_pool, loop_pool
-from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_grok._constants import (
+    DEFAULT_DEFERRED_POLL_INTERVAL,
+    DEFAULT_DEFERRED_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+)
+from langchain_grok._deferred import (
+    PollSchedule,
+    check_poll_settings,
+    check_seconds,
+    deferred_params,
+    submitted_id,
+)
 from langchain_grok.errors import APIError
 
 if TYPE_CHECKING:
@@ -143,6 +155,79 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         return cast(
             "AsyncIterator[ChatCompletionChunk]",
             self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
+        )
+
+    # -- deferred completions --------------------------------------------------------------
+
+    async def start_deferred_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> str:
+        """Submit a deferred chat completion; see `XAIClient.start_deferred_completion`."""
+        body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
+        return submitted_id(await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
+
+    async def get_deferred_completion(
+        self, request_id: str, *, timeout: float | None = None
+    ) -> ChatCompletion | None:
+        """Poll a deferred job once; see `XAIClient.get_deferred_completion`."""
+        path = paths.fill(paths.DEFERRED_COMPLETION, request_id, name="request_id")
+
+        async def read(response: httpx.Response) -> ChatCompletion | None:
+            return self._parse_deferred(response, await response.aread(), request_id)
+
+        cap = None if timeout is None else check_seconds("timeout", timeout)
+        return await self._send("GET", path, None, None, stream=False, accept=read, timeout_cap=cap)
+
+    async def wait_deferred_completion(
+        self,
+        request_id: str,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+    ) -> ChatCompletion:
+        """Poll a deferred job until it is done; see `XAIClient.wait_deferred_completion`.
+
+        Cancelling the task stops the wait at once (the job stays fetchable by its id).
+        """
+        schedule = PollSchedule(request_id, poll_interval=poll_interval, timeout=timeout)
+        while True:
+            try:
+                result = await self.get_deferred_completion(
+                    request_id, timeout=schedule.poll_timeout()
+                )
+            except APIError as exc:
+                if not schedule.rides_out(exc):
+                    raise
+            else:
+                if result is not None:
+                    return result
+                schedule.polled()
+            await asyncio.sleep(schedule.next_wait())
+
+    async def deferred_chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Submit a deferred chat completion and wait for it; see `XAIClient`'s."""
+        check_poll_settings(poll_interval, timeout)
+        request_id = await self.start_deferred_completion(
+            messages, model, temperature, extra_headers=extra_headers, **params
+        )
+        return await self.wait_deferred_completion(
+            request_id, poll_interval=poll_interval, timeout=timeout
         )
 
     async def create_response(
@@ -327,12 +412,19 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         *,
         stream: bool,
         accept: Callable[[httpx.Response], Awaitable[T]],
+        timeout_cap: float | None = None,
     ) -> T:
         attempt = 0
         while True:
             http = await self._http()
             request = self._build_request(
-                http, method, path, body, stream=stream, extra_headers=extra_headers
+                http,
+                method,
+                path,
+                body,
+                stream=stream,
+                extra_headers=extra_headers,
+                timeout_cap=timeout_cap,
             )
             self._log_sent(request)
             started = time.monotonic()

@@ -18,7 +18,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
 import httpx
 
@@ -32,6 +32,7 @@ from langchain_grok._constants import (
     DEFAULT_WRITE_TIMEOUT,
     REQUEST_ID_HEADERS,
 )
+from langchain_grok._deferred import deferred_not_found
 from langchain_grok._events import EventParser
 from langchain_grok._retry import retry_delay
 from langchain_grok._version import __version__
@@ -48,6 +49,8 @@ from langchain_grok.errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    from langchain_grok._types import ChatCompletion
 
 logger = logging.getLogger("langchain_grok")
 
@@ -118,6 +121,20 @@ def build_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
             pool=DEFAULT_POOL_TIMEOUT,
         )
     return httpx.Timeout(timeout, connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
+
+
+def cap_timeout(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """`timeout` with no phase longer than `seconds` (a phase without a limit gets `seconds`)."""
+
+    def cap(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -279,6 +296,7 @@ class BaseClient(Generic[HTTP]):
         *,
         stream: bool,
         extra_headers: Mapping[str, str] | None,
+        timeout_cap: float | None = None,
     ) -> httpx.Request:
         headers = dict(self._headers)
         if stream:
@@ -288,6 +306,10 @@ class BaseClient(Generic[HTTP]):
             headers.update(extra_headers)
         headers["authorization"] = f"Bearer {self._api_key}"
         timeout: Any = self.timeout if self._timeout_given else httpx.USE_CLIENT_DEFAULT
+        if timeout_cap is not None:  # e.g. a poll that must not outlive a deadline
+            timeout = cap_timeout(
+                self.timeout if self._timeout_given else http.timeout, timeout_cap
+            )
         content = None if body is None else encode_body(body)
         if content is None:
             del headers["content-type"]
@@ -336,6 +358,30 @@ class BaseClient(Generic[HTTP]):
         if is_error_payload(payload):
             raise error_from_payload(payload, response=response, request_id=request_id)
         return payload
+
+    def _parse_deferred(
+        self, response: httpx.Response, raw: bytes, request_id: str
+    ) -> ChatCompletion | None:
+        """Read one poll of a deferred job: None while pending (202), else the completion.
+
+        Kept apart from `_parse_json`, which rightly refuses an empty body for every other call.
+        A 404 means the job is unknown, expired or already fetched, and says so with its id.
+        """
+        if response.status_code == 202:  # noqa: PLR2004 - pending; the body is empty
+            return None
+        if response.status_code == 404:  # noqa: PLR2004
+            error = error_from_response(response, raw, request_id_of(response.headers))
+            raise deferred_not_found(request_id, error)
+        payload = self._parse_json(response, raw)
+        if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
+            msg = (
+                f"Expected a chat.completion for deferred completion {request_id!r}, got "
+                f"HTTP {response.status_code}: {raw[:200]!r}"
+            )
+            raise APIResponseValidationError(
+                msg, status_code=response.status_code, request_id=request_id_of(response.headers)
+            )
+        return cast("ChatCompletion", payload)
 
     def _stream_parser(self, response: httpx.Response, *, responses: bool) -> EventParser | None:
         """A parser when the response really is an event stream; None when it must be read."""

@@ -20,7 +20,19 @@ from langchain_grok._client._base import (
 )
 from langchain_grok._client._batches import SyncBatchMethods
 from langchain_grok._client._pools import process_pool
-from langchain_grok._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_grok._constants import (
+    DEFAULT_DEFERRED_POLL_INTERVAL,
+    DEFAULT_DEFERRED_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+)
+from langchain_grok._deferred import (
+    PollSchedule,
+    check_poll_settings,
+    check_seconds,
+    deferred_params,
+    submitted_id,
+)
 from langchain_grok.errors import APIError
 
 if TYPE_CHECKING:
@@ -170,6 +182,113 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         return cast(
             "Iterator[ChatCompletionChunk]",
             self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
+        )
+
+    # -- deferred completions --------------------------------------------------------------
+
+    def start_deferred_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> str:
+        """Submit a deferred chat completion (`deferred: true`) and return its request id.
+
+        The arguments are those of `chat_completion`. Keep the id: the result is fetched with
+        `get_deferred_completion` / `wait_deferred_completion`, once, within 24 hours.
+
+        Raises:
+            ValueError: `stream=True` was passed (a deferred result is fetched whole).
+        """
+        body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
+        return submitted_id(self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
+
+    def get_deferred_completion(
+        self, request_id: str, *, timeout: float | None = None
+    ) -> ChatCompletion | None:
+        """Poll a deferred job once: its `chat.completion`, or None while it is pending.
+
+        A returned result is gone from xAI's side: the next poll of the id raises.
+
+        Args:
+            request_id: The id from `start_deferred_completion`.
+            timeout: Seconds bounding each phase of this poll (and of each of its retries);
+                None keeps the client's timeouts.
+
+        Raises:
+            NotFoundError: The id is unknown, expired (24 h) or its result was already fetched.
+        """
+        path = paths.fill(paths.DEFERRED_COMPLETION, request_id, name="request_id")
+
+        def read(response: httpx.Response) -> ChatCompletion | None:
+            return self._parse_deferred(response, response.read(), request_id)
+
+        cap = None if timeout is None else check_seconds("timeout", timeout)
+        return self._send("GET", path, None, None, stream=False, accept=read, timeout_cap=cap)
+
+    def wait_deferred_completion(
+        self,
+        request_id: str,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+    ) -> ChatCompletion:
+        """Poll a deferred job until it is done; also resumes a wait that timed out.
+
+        Each poll is a short request of its own, bounded by the time left (at least 2 s), so a
+        hung poll cannot hold the caller long past the deadline. The wait between polls starts
+        at `poll_interval` and doubles up to 10 s (with jitter); a poll failing transiently
+        (5xx, 429, connection, timeout) after the usual retries does not end the wait.
+
+        Args:
+            request_id: The id from `start_deferred_completion` (or a `DeferredTimeoutError`).
+            poll_interval: Seconds before the second poll (the first is immediate).
+            timeout: Seconds to wait in all before giving up.
+
+        Raises:
+            DeferredTimeoutError: Still pending at the deadline; `.deferred_request_id` resumes.
+            NotFoundError: The id is unknown, expired, or its result was already fetched.
+            ValueError: A bad `request_id`, `poll_interval` or `timeout` (before any request).
+        """
+        schedule = PollSchedule(request_id, poll_interval=poll_interval, timeout=timeout)
+        while True:
+            try:
+                result = self.get_deferred_completion(request_id, timeout=schedule.poll_timeout())
+            except APIError as exc:
+                if not schedule.rides_out(exc):
+                    raise
+            else:
+                if result is not None:
+                    return result
+                schedule.polled()
+            time.sleep(schedule.next_wait())
+
+    def deferred_chat_completion(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str = DEFAULT_MODEL,
+        temperature: float | None = None,
+        *,
+        poll_interval: float = DEFAULT_DEFERRED_POLL_INTERVAL,
+        timeout: float = DEFAULT_DEFERRED_TIMEOUT,
+        extra_headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Submit a deferred chat completion and wait for it (`start_` then `wait_`).
+
+        Raises:
+            DeferredTimeoutError: Still pending at the deadline; `.deferred_request_id` resumes.
+            ValueError: A bad parameter, before the job is submitted.
+        """
+        check_poll_settings(poll_interval, timeout)
+        request_id = self.start_deferred_completion(
+            messages, model, temperature, extra_headers=extra_headers, **params
+        )
+        return self.wait_deferred_completion(
+            request_id, poll_interval=poll_interval, timeout=timeout
         )
 
     def create_response(
@@ -364,11 +483,18 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         *,
         stream: bool,
         accept: Callable[[httpx.Response], T],
+        timeout_cap: float | None = None,
     ) -> T:
         attempt = 0
         while True:
             request = self._build_request(
-                self._http, method, path, body, stream=stream, extra_headers=extra_headers
+                self._http,
+                method,
+                path,
+                body,
+                stream=stream,
+                extra_headers=extra_headers,
+                timeout_cap=timeout_cap,
             )
             self._log_sent(request)
             started = time.monotonic()

@@ -17,7 +17,9 @@ queue; `web_search_reply` scripts a searched, cited answer there. The Batch API
 (`/v1/batches...`) is served too: each poll of a batch finishes `batch_progress` requests,
 answered from the same queue (an `error_reply` fails that item). `POST /v1/tokenize-text` uses
 a FAKE tokenizer (not Grok's): each run of word characters, each run of whitespace and each
-other character is one token, so tests can predict counts by hand.
+other character is one token, so tests can predict counts by hand. Deferred chat completions
+(`deferred: true`, then polls of `/v1/chat/deferred-completion/{id}`) are steered through
+`server.deferred` (a `DeferredJobs`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langchain_grok.testing._deferred import DeferredJobs
     from langchain_grok.testing._records import RecordedRequest
     from langchain_grok.testing._schema_values import make_schema_value
     from langchain_grok.testing._script import (
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from langchain_grok.testing._server import FakeXAIServer
 
 __all__ = [
+    "DeferredJobs",
     "FakeXAIServer",
     "RecordedRequest",
     "ScriptedReply",
@@ -51,6 +55,7 @@ __all__ = [
 ]
 
 _HOMES: dict[str, str] = {
+    "DeferredJobs": "_deferred",
     "FakeXAIServer": "_server",
     "RecordedRequest": "_records",
     "ScriptedReply": "_script",

@@ -17,11 +17,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_grok import _paths as paths
 from langchain_grok.testing._batches import BatchStore
 from langchain_grok.testing._batches_http import BATCHES_PATH, serve_batches
+from langchain_grok.testing._deferred import (
+    DEFERRED_PREFIX,
+    DeferredJobs,
+    check_deferred_request,
+    is_deferred,
+    serve_deferred_poll,
+    start_deferred,
+)
 from langchain_grok.testing._http import serve_connection
 from langchain_grok.testing._platform_http import is_platform_path, serve_platform
 from langchain_grok.testing._records import (
@@ -43,12 +52,14 @@ from langchain_grok.testing._validate import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
     from types import TracebackType
 
     from typing_extensions import Self
 
     from langchain_grok.testing._http import HTTPRequest, ResponseWriter
+
+    _Handler = Callable[[HTTPRequest, ResponseWriter, str], Awaitable[Outcome]]
 
 _LOGGER = logging.getLogger("langchain_grok.testing")
 _START_TIMEOUT: Final = 5.0
@@ -81,6 +92,8 @@ class FakeXAIServer:
         port: TCP port; 0 picks a free one.
         model_latency: Seconds to wait before every answer (for demos that should feel real).
         batch_progress: Batch API: pending requests each `GET /v1/batches/{id}` finishes.
+        deferred_polls: How many polls a deferred job answers 202 before its result (see
+            `deferred`, a `DeferredJobs`, to change it later, expire jobs or fault polls).
     """
 
     def __init__(
@@ -91,6 +104,7 @@ class FakeXAIServer:
         port: int = 0,
         model_latency: float = 0.0,
         batch_progress: int = 4,
+        deferred_polls: int = 0,
     ) -> None:
         """Configure the server; nothing listens until `start()`."""
         self.api_key = api_key
@@ -104,6 +118,7 @@ class FakeXAIServer:
         self._requests: list[RecordedRequest] = []
         self._responses = ResponseStore()
         self._batches = BatchStore(batch_progress)
+        self.deferred = DeferredJobs(deferred_polls)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -212,12 +227,13 @@ class FakeXAIServer:
             self._script.extend(_Queued(reply, reply.repeat) for reply in replies)
 
     def reset(self) -> None:
-        """Forget queued replies, requests, stored responses and batches (ids keep counting)."""
+        """Forget queued replies, requests, stored responses, batches and deferred jobs."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
         self._responses.clear()
         self._batches.clear()
+        self.deferred.clear()
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until at least `n` requests have finished (response written or client gone).
@@ -317,32 +333,47 @@ class FakeXAIServer:
 
     async def _route(self, request: HTTPRequest, response: ResponseWriter) -> Outcome:
         path = request.path.rstrip("/") or "/"
-        if path == _CHAT_PATH:
-            if request.method != "POST":
-                return await _method_not_allowed(response, request, "POST")
-            return await self._chat_completions(request, response)
-        if path == RESPONSES_PATH or path.startswith(RESPONSES_PATH + "/"):
-            return await serve_responses(
-                request,
-                response,
-                path,
-                api_key=self.api_key,
-                store=self._responses,
-                next_reply=self._next_reply,
-            )
-        if path == BATCHES_PATH or path.startswith(BATCHES_PATH + "/"):
-            return await serve_batches(
-                request,
-                response,
-                path,
-                api_key=self.api_key,
-                store=self._batches,
-                next_reply=self._next_reply,
-            )
-        if is_platform_path(path):
-            return await serve_platform(request, response, path, api_key=self.api_key)
+        for serves, handler in self._endpoints():
+            if serves(path):
+                return await handler(request, response, path)
         rejection = Rejection(404, f"No handler for {request.method} {request.path}")
         return await send_rejection(response, rejection)
+
+    def _endpoints(self) -> tuple[tuple[Callable[[str], bool], _Handler], ...]:
+        """Which handler serves which paths, in the order they are tried.
+
+        Built per request (a handful of partials) so that a test changing `api_key` on a
+        running server is obeyed at once.
+        """
+        key = self.api_key
+        return (
+            (lambda path: path == _CHAT_PATH, self._chat_endpoint),
+            (
+                _under(RESPONSES_PATH),
+                partial(
+                    serve_responses, api_key=key, store=self._responses, next_reply=self._next_reply
+                ),
+            ),
+            (
+                _under(BATCHES_PATH),
+                partial(
+                    serve_batches, api_key=key, store=self._batches, next_reply=self._next_reply
+                ),
+            ),
+            (is_platform_path, partial(serve_platform, api_key=key)),
+            (
+                lambda path: path.startswith(DEFERRED_PREFIX),
+                partial(serve_deferred_poll, api_key=key, jobs=self.deferred),
+            ),
+        )
+
+    async def _chat_endpoint(
+        self, request: HTTPRequest, response: ResponseWriter, path: str
+    ) -> Outcome:
+        del path  # one path only
+        if request.method != "POST":
+            return await _method_not_allowed(response, request, "POST")
+        return await self._chat_completions(request, response)
 
     async def _chat_completions(self, request: HTTPRequest, response: ResponseWriter) -> Outcome:
         payload: Any = None
@@ -351,8 +382,13 @@ class FakeXAIServer:
             payload, rejection = parse_json_body(request.headers, request.body)
         if rejection is None:
             rejection = check_chat_request(payload)
+        deferred = rejection is None and is_deferred(payload)
+        if deferred:
+            rejection = check_deferred_request(payload)
         if rejection is not None:
             return await send_rejection(response, rejection)
+        if deferred:
+            return await start_deferred(response, payload, self._next_reply(), self.deferred)
         return await send_chat_reply(response, payload, self._next_reply())
 
     def _next_reply(self) -> ScriptedReply:
@@ -364,6 +400,11 @@ class FakeXAIServer:
             if entry.remaining <= 0:
                 self._script.popleft()
             return entry.reply
+
+
+def _under(root: str) -> Callable[[str], bool]:
+    """A matcher for `root` and every path below it."""
+    return lambda path: path == root or path.startswith(root + "/")
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
