@@ -1,4 +1,4 @@
-"""`ChatGrok` methods on xAI's platform endpoints: exact token counts and the live catalog.
+"""`ChatGrok` methods on xAI's platform endpoints: token counts, the catalog, deferred results.
 
 Kept out of `chat_models` so that module stays the fields and the four entry points. These are
 mixins with no fields of their own; `ChatGrok` lists them before `BaseChatModel`, so their
@@ -9,9 +9,10 @@ on first use) and count the wrong tokens for Grok.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from langchain_grok._catalog import ModelPrices, merge_profile
+from langchain_grok._outputs import completion_to_result
 from langchain_grok._tokens import (
     TOKEN_CACHE,
     explain_failure,
@@ -25,12 +26,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from langchain_core.language_models import ModelProfile
-    from langchain_core.messages import BaseMessage
+    from langchain_core.messages import AIMessage, BaseMessage
 
     from langchain_grok._client import AsyncXAIClient, XAIClient
-    from langchain_grok._types import LanguageModel, TokenizeTextResponse
+    from langchain_grok._types import ChatCompletion, LanguageModel, TokenizeTextResponse
 
-__all__ = ["CatalogMethods", "TokenCountingMethods"]
+__all__ = ["CatalogMethods", "DeferredMethods", "TokenCountingMethods"]
 
 # At most this many tokenize requests in flight per async count: enough to hide latency,
 # few enough not to trip the per-key rate limit with a long conversation.
@@ -43,6 +44,8 @@ class _Host:
     if TYPE_CHECKING:
         model_name: str
         xai_api_base: str
+        deferred_poll_interval: float
+        deferred_timeout: float
         custom_get_token_ids: Callable[[str], list[int]] | None
         profile: ModelProfile | None
         _catalog_entry: LanguageModel | None
@@ -248,3 +251,62 @@ class CatalogMethods(_Host):
         """
         entry = self._catalog_entry
         return None if entry is None else ModelPrices.from_catalog(entry)
+
+
+class DeferredMethods(_Host):
+    """Collect a deferred answer by its request id, as the `AIMessage` `invoke` would return.
+
+    A deferred job keeps running at xAI after `invoke` gives up (`DeferredTimeoutError`) or the
+    process dies; its result can be fetched once, within 24 h. Without this, resuming meant the
+    raw client and a hand-made conversion.
+    """
+
+    def resume_deferred(
+        self,
+        request_id: str,
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+    ) -> AIMessage:
+        """Poll the deferred job `request_id` until done and return its answer.
+
+        Args:
+            request_id: From `DeferredTimeoutError.deferred_request_id` (or
+                `client.start_deferred_completion`).
+            poll_interval: Seconds before the second poll; defaults to `deferred_poll_interval`.
+            timeout: Seconds to wait in all; defaults to `deferred_timeout`.
+
+        Returns:
+            The reply, with the usage, cost and tool calls `invoke` would have given. It does
+            not pass through callbacks (no run is started), so `get_grok_callback` does not
+            count it.
+
+        Raises:
+            DeferredTimeoutError: Still pending at the deadline (call again later).
+            NotFoundError: Unknown or expired id, or its result was already collected.
+        """
+        completion = self.client.wait_deferred_completion(
+            request_id,
+            poll_interval=self.deferred_poll_interval if poll_interval is None else poll_interval,
+            timeout=self.deferred_timeout if timeout is None else timeout,
+        )
+        return _answer(completion)
+
+    async def aresume_deferred(
+        self,
+        request_id: str,
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+    ) -> AIMessage:
+        """Async `resume_deferred`: cancelling the task stops the polling."""
+        completion = await self.async_client.wait_deferred_completion(
+            request_id,
+            poll_interval=self.deferred_poll_interval if poll_interval is None else poll_interval,
+            timeout=self.deferred_timeout if timeout is None else timeout,
+        )
+        return _answer(completion)
+
+
+def _answer(completion: ChatCompletion) -> AIMessage:
+    return cast("AIMessage", completion_to_result(completion).generations[0].message)

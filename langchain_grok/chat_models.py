@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Model
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_grok._chat_extras import CatalogMethods, TokenCountingMethods
+from langchain_grok._chat_extras import CatalogMethods, DeferredMethods, TokenCountingMethods
 from langchain_grok._client import AsyncXAIClient, XAIClient
 from langchain_grok._constants import (
     API_KEY_ENV,
@@ -72,7 +72,7 @@ _MODEL_PARAMS = (
 )
 
 
-class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
+class ChatGrok(TokenCountingMethods, CatalogMethods, DeferredMethods, BaseChatModel):
     """xAI Grok chat model.
 
     Setup:
@@ -144,7 +144,7 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, BaseChatModel):
     """Deferred: seconds between the first two polls; the wait doubles up to 10 s."""
     deferred_timeout: float = Field(default=DEFAULT_DEFERRED_TIMEOUT, gt=0, allow_inf_nan=False)
     """Deferred: seconds to wait for the result before `DeferredTimeoutError` (which carries
-    the id to resume with `client.wait_deferred_completion`)."""
+    the id to resume with `resume_deferred`)."""
     request_timeout: float | None = Field(default=None, alias="timeout", gt=0)
     """Seconds for each phase of a request; None gives finite defaults (read 600 s)."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)

@@ -271,3 +271,41 @@ def test_structured_output_works_on_a_deferred_model(mode: str) -> None:
         submitted = submissions(server)[0]
         assert submitted.json["deferred"] is True
         assert submitted.json["response_format"]["type"] == "json_schema"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_resume_deferred_returns_the_message_invoke_would_have(mode: str) -> None:
+    reply = tool_call_reply("GetWeather", {"city": "Oslo"}, content="Checking.")
+    with FakeXAIServer() as server:
+        server.script(reply)
+        direct = grok(server).bind_tools([GetWeather]).invoke("weather?", deferred=True)
+    with FakeXAIServer(deferred_polls=5) as server:
+        server.script(reply)
+        model = grok(server)
+        with pytest.raises(DeferredTimeoutError) as caught:
+            ask(
+                model.bind_tools([GetWeather]),
+                mode,
+                "weather?",
+                deferred=True,
+                deferred_timeout=0.02,
+            )
+        request_id = caught.value.deferred_request_id
+        other = grok(server)  # e.g. another process: only the id is needed
+        if mode == "sync":
+            resumed = other.resume_deferred(request_id, poll_interval=0.01)
+        else:
+            resumed = asyncio.run(other.aresume_deferred(request_id, poll_interval=0.01))
+        assert isinstance(resumed, AIMessage)
+        assert resumed.content == direct.content == "Checking."
+        assert resumed.tool_calls == direct.tool_calls
+        assert resumed.usage_metadata == direct.usage_metadata
+        assert resumed.response_metadata["cost_in_usd_ticks"] > 0
+        assert (
+            resumed.response_metadata["cost_in_usd_ticks"]
+            == direct.response_metadata["cost_in_usd_ticks"]
+        )
+        with pytest.raises(NotFoundError, match=request_id):  # handed out once
+            other.resume_deferred(request_id, poll_interval=0.01)
+        with pytest.raises(ValueError, match="poll_interval"):
+            other.resume_deferred(request_id, poll_interval=0)
