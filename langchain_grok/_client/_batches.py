@@ -113,6 +113,33 @@ def _add_body(batch_requests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"batch_requests": list(batch_requests)}
 
 
+def _pages(
+    requester: _SyncRequester, template: str, batch_id: str, page_size: int | None, key: str
+) -> Iterator[Any]:
+    token: str | None = None
+    while True:
+        path = page_path(template, batch_id, page_size, token)
+        page = requester.request("GET", path)
+        yield from page_items(page, key, path)
+        token = next_page_token(page)
+        if token is None:
+            return
+
+
+async def _apages(
+    requester: _AsyncRequester, template: str, batch_id: str, page_size: int | None, key: str
+) -> AsyncIterator[Any]:
+    token: str | None = None
+    while True:
+        path = page_path(template, batch_id, page_size, token)
+        page = await requester.request("GET", path)
+        for item in page_items(page, key, path):
+            yield item
+        token = next_page_token(page)
+        if token is None:
+            return
+
+
 class SyncBatchMethods:
     """`XAIClient`'s Batch API methods."""
 
@@ -190,27 +217,13 @@ class SyncBatchMethods:
         self: _SyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> Iterator[BatchRequestMetadata]:
         """Every request's metadata, following `pagination_token` across pages."""
-        token: str | None = None
-        while True:
-            path = page_path(paths.BATCH_REQUESTS, batch_id, page_size, token)
-            page = self.request("GET", path)
-            yield from page_items(page, "batch_request_metadata", path)
-            token = next_page_token(page)
-            if token is None:
-                return
+        return _pages(self, paths.BATCH_REQUESTS, batch_id, page_size, "batch_request_metadata")
 
     def iter_batch_results(
         self: _SyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> Iterator[BatchResult]:
         """Every finished request's result, following `pagination_token` across pages."""
-        token: str | None = None
-        while True:
-            path = page_path(paths.BATCH_RESULTS, batch_id, page_size, token)
-            page = self.request("GET", path)
-            yield from page_items(page, "results", path)
-            token = next_page_token(page)
-            if token is None:
-                return
+        return _pages(self, paths.BATCH_RESULTS, batch_id, page_size, "results")
 
 
 class AsyncBatchMethods:
@@ -280,26 +293,14 @@ class AsyncBatchMethods:
         self: _AsyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> AsyncIterator[BatchRequestMetadata]:
         """Every request's metadata, following `pagination_token` across pages."""
-        token: str | None = None
-        while True:
-            path = page_path(paths.BATCH_REQUESTS, batch_id, page_size, token)
-            page = await self.request("GET", path)
-            for item in page_items(page, "batch_request_metadata", path):
-                yield item
-            token = next_page_token(page)
-            if token is None:
-                return
+        async for item in _apages(
+            self, paths.BATCH_REQUESTS, batch_id, page_size, "batch_request_metadata"
+        ):
+            yield item
 
     async def iter_batch_results(
         self: _AsyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> AsyncIterator[BatchResult]:
         """Every finished request's result, following `pagination_token` across pages."""
-        token: str | None = None
-        while True:
-            path = page_path(paths.BATCH_RESULTS, batch_id, page_size, token)
-            page = await self.request("GET", path)
-            for item in page_items(page, "results", path):
-                yield item
-            token = next_page_token(page)
-            if token is None:
-                return
+        async for item in _apages(self, paths.BATCH_RESULTS, batch_id, page_size, "results"):
+            yield item
