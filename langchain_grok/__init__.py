@@ -14,6 +14,7 @@ from langchain_grok._version import __version__
 
 if TYPE_CHECKING:
     from langchain_grok._client import AsyncXAIClient, XAIClient
+    from langchain_grok._client._transport import async_transport
     from langchain_grok.chat_models import ChatGrok
     from langchain_grok.errors import (
         APIConnectionError,
@@ -51,11 +52,13 @@ __all__ = [
     "UnprocessableEntityError",
     "XAIClient",
     "__version__",
+    "async_transport",
 ]
 
 _HOMES = {
     "AsyncXAIClient": "_client",
     "XAIClient": "_client",
+    "async_transport": "_client._transport",
     "ChatGrok": "chat_models",
     **{name: "errors" for name in __all__ if name.endswith("Error")},
 }
