@@ -35,7 +35,7 @@ for _name in (
 ):
     os.environ.pop(_name, None)
 
-from contenders import CONTENDERS, FLOOR, INCUMBENT, RATIOS, SUBJECT, Contender
+from contenders import CONTENDERS, FLOOR, INCUMBENT, PATHS, RATIOS, Contender
 from measure import (
     BENCH_DIR,
     AsyncResult,
@@ -388,6 +388,8 @@ class Target:
 
 
 def evaluate(rows: list[Row], results: Results, sizes: Sizes) -> list[Target]:
+    """The targets, checked for every API path whose subject ran (Chat Completions, Responses)."""
+
     def find(prefix: str, contains: str = "") -> Row:
         return next(row for row in rows if row.label.startswith(prefix) and contains in row.label)
 
@@ -402,54 +404,71 @@ def evaluate(rows: list[Row], results: Results, sizes: Sizes) -> list[Target]:
 
     stream = find("stream: CPU")
     invoke = find("invoke: CPU")
-    check(
-        "stream CPU per chunk <= 1.25x the BaseChatModel floor",
-        stream.cost_ratio(SUBJECT, FLOOR),
-        1.25,
-        at_most=True,
-    )
-    check(
-        "stream CPU per chunk >= 4x cheaper than ChatXAI",
-        stream.cost_ratio(INCUMBENT, SUBJECT),
-        4.0,
-        at_most=False,
-    )
-    check(
-        "invoke CPU per call <= 1.15x the BaseChatModel floor",
-        invoke.cost_ratio(SUBJECT, FLOOR),
-        1.15,
-        at_most=True,
-    )
-    check(
-        "invoke CPU per call >= 2x cheaper than ChatXAI",
-        invoke.cost_ratio(INCUMBENT, SUBJECT),
-        2.0,
-        at_most=False,
-    )
     top = max(c for c, _, _ in sizes.async_plan)
-    for mode in ("ainvoke", "astream"):
-        row = find(mode, f"at {top} concurrent (higher")
+    rss_row = next((r for r in rows if r.label.startswith("peak RSS")), None)
+    ran = {key for row in rows for key in row.values}
+    for subject, incumbent, path in PATHS:
+        if subject not in ran:
+            continue
         check(
-            f"{mode} req/s at {top} concurrent >= 2x ChatXAI",
-            ratio(row.values.get(SUBJECT, math.nan), row.values.get(INCUMBENT, math.nan)),
+            f"{path}: stream CPU per chunk <= 1.25x the BaseChatModel floor",
+            stream.cost_ratio(subject, FLOOR),
+            1.25,
+            at_most=True,
+        )
+        check(
+            f"{path}: stream CPU per chunk >= 4x cheaper than ChatXAI",
+            stream.cost_ratio(incumbent, subject),
+            4.0,
+            at_most=False,
+        )
+        check(
+            f"{path}: invoke CPU per call <= 1.15x the BaseChatModel floor",
+            invoke.cost_ratio(subject, FLOOR),
+            1.15,
+            at_most=True,
+        )
+        check(
+            f"{path}: invoke CPU per call >= 2x cheaper than ChatXAI",
+            invoke.cost_ratio(incumbent, subject),
             2.0,
             at_most=False,
         )
-    for (key, mode, concurrency), runs in sorted(results.asyncs.items()):
-        if key == SUBJECT and errors_text(runs):
+        for mode in ("ainvoke", "astream"):
+            row = find(mode, f"at {top} concurrent (higher")
+            check(
+                f"{path}: {mode} req/s at {top} concurrent >= 2x ChatXAI",
+                ratio(row.values.get(subject, math.nan), row.values.get(incumbent, math.nan)),
+                2.0,
+                at_most=False,
+            )
+        subject_runs = {k: v for k, v in results.asyncs.items() if k[0] == subject}
+        failed = False
+        for (_, mode, concurrency), runs in sorted(subject_runs.items()):
+            if errors_text(runs):
+                failed = True
+                targets.append(
+                    Target(
+                        f"{path}: {mode} at {concurrency} concurrent without errors or pool timeouts",
+                        errors_text(runs),
+                        False,
+                    )
+                )
+        if subject_runs and not failed:
+            targets.append(
+                Target(f"{path}: async runs without errors or pool timeouts", "0 errors", True)
+            )
+        if rss_row is not None:
+            mine = rss_row.values.get(subject, math.nan)
+            theirs = rss_row.values.get(incumbent, math.nan)
+            ok = None if math.isnan(mine) or math.isnan(theirs) else mine <= theirs
             targets.append(
                 Target(
-                    f"ChatGrok {mode} at {concurrency} concurrent without errors or pool timeouts",
-                    errors_text(runs),
-                    False,
+                    f"{path}: peak RSS growth over the long stream <= ChatXAI's",
+                    f"{mine:.1f} vs {theirs:.1f} MiB",
+                    ok,
                 )
             )
-    if any(key == SUBJECT for key, _, _ in results.asyncs) and not any(
-        errors_text(runs) for (key, _, _), runs in results.asyncs.items() if key == SUBJECT
-    ):
-        targets.append(
-            Target("ChatGrok async runs without errors or pool timeouts", "0 errors", True)
-        )
     grok, floor = (
         median(results.imports.get("grok_pkg", [])),
         median(results.imports.get("floor", [])),
@@ -460,20 +479,6 @@ def evaluate(rows: list[Row], results: Results, sizes: Sizes) -> list[Target]:
         1.1,
         at_most=True,
     )
-    rss_row = next((r for r in rows if r.label.startswith("peak RSS")), None)
-    if rss_row is not None:
-        mine, theirs = (
-            rss_row.values.get(SUBJECT, math.nan),
-            rss_row.values.get(INCUMBENT, math.nan),
-        )
-        ok = None if math.isnan(mine) or math.isnan(theirs) else mine <= theirs
-        targets.append(
-            Target(
-                "peak RSS growth over the long stream <= ChatXAI's",
-                f"{mine:.1f} vs {theirs:.1f} MiB",
-                ok,
-            )
-        )
     return targets
 
 
