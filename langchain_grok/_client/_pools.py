@@ -71,10 +71,10 @@ def new_async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
     """An async client on the O(1) pool, or on httpx's own when environment proxies apply.
 
     `transport=` makes httpx ignore `HTTPS_PROXY` and friends, so with any of them set the
-    pool is httpx's (which mounts them), at httpx's speed.
+    pool is httpx's (which mounts them), at httpx's speed and with httpx's default limits.
     """
     if env_proxies_set():
-        return httpx.AsyncClient(timeout=timeout, limits=DEFAULT_ASYNC_LIMITS)
+        return httpx.AsyncClient(timeout=timeout)  # httpx's pool and limits, as before
     return httpx.AsyncClient(
         timeout=timeout, transport=async_transport(limits=DEFAULT_ASYNC_LIMITS)
     )
