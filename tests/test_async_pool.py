@@ -141,6 +141,22 @@ async def test_expired_keepalive_connection_is_not_reused(fake_xai_server: FakeX
     await http.aclose()
 
 
+async def test_a_full_pool_evicts_another_origins_idle_connection(
+    fake_xai_server: FakeXAIServer,
+) -> None:
+    http, transport = lean_client(httpx.Limits(max_connections=1))
+    with FakeXAIServer() as other:
+        first = model_on(fake_xai_server, http)
+        second = model_on(other, http)
+        assert (await first.ainvoke("a")).content == "You said: a"
+        assert (await second.ainvoke("b")).content == "You said: b"  # needs first's slot
+        assert (await first.ainvoke("c")).content == "You said: c"
+        assert [r.connection_id for r in fake_xai_server.requests] == [1, 2]
+        assert [r.connection_id for r in other.requests] == [1]
+        assert transport.pool.open_connections == 1
+    await http.aclose()
+
+
 # -- stale connections ------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ This pool keeps the same contract with constant-time bookkeeping:
 - requests that find the pool full wait in a FIFO of futures, each bounded by the pool timeout.
 
 Connections are httpcore's own (`AsyncHTTPConnection`, HTTP/1.1 only): the wire protocol, TLS
-and timeouts are exactly httpx's. Only the bookkeeping is ours.
+and timeouts are exactly httpx's. Only the bookkeeping is ours. Waiting for a free connection
+uses asyncio futures, so the pool runs under asyncio (LangChain's loop), not trio.
 """
 
 from __future__ import annotations
