@@ -156,12 +156,13 @@ class LeanAsyncPool:
             if connection is None and (self._open < self._max or self._evict(stale)):
                 self._open += 1
                 connection = self._new_connection(origin)
-            try:
-                await _close_all(stale)
-            except BaseException:  # cancelled while closing: give back what was taken
-                if connection is not None:
-                    self._release(connection, key)
-                raise
+            if stale:
+                try:
+                    await _close_all(stale)
+                except BaseException:  # cancelled while closing: give back what was taken
+                    if connection is not None:
+                        self._release(connection, key)
+                    raise
             if connection is not None:
                 return connection, reused
             await self._wait(deadline, urgent=not first_wait)
