@@ -1,18 +1,20 @@
 """The contenders: one registry entry each, all driven through the same small interface.
 
-Adding a contender is one entry in `CONTENDERS`; the Responses-API run of ChatGrok, for
-example, is
+Adding a contender is one entry in `CONTENDERS`, e.g.
 
     Contender("chatgrok_responses", "ChatGrok (Responses)", "subject",
-              _langchain(lambda t: _chatgrok(t, use_responses_api=True)), default=False),
+              _langchain(lambda t: _chatgrok(t, use_responses_api=True)))
 
-(`default=False`: not in the default run, whose five-minute budget they would break; select
-them with `run.py --with chatgrok_responses,chatxai_responses` or `--only ...`.)
+(`default=False` leaves one out of the default run; select it with `run.py --with KEY`).
+Both API paths, Chat Completions and Responses, are in the default run: the targets hold on
+both (`PATHS`).
 
 Every contender gets an HTTP client made by `http_clients` with the same pool limits and
 timeouts (ChatXAI's openai SDK needs clients from the `httpx` fork it was built on, `httpx2` in
 openai >= 3, so the module is per contender), and `max_retries=0` so that errors are counted
-rather than hidden.
+rather than hidden. ChatGrok's async client carries `langchain_grok.async_transport` (its O(1)
+pool, the default of the pools ChatGrok owns) with those same limits, as a user passing
+`http_async_client=` would; the floors stay on plain httpx.
 """
 
 from __future__ import annotations
@@ -146,6 +148,22 @@ def _chatgrok(t: Transport, **extra: Any) -> Any:
     return ChatGrok(**_common(t), **extra)
 
 
+def _grok_transport() -> Any:
+    """ChatGrok's O(1) async pool (the default of the pools it owns) with the common limits.
+
+    `http_clients` passes it as `transport=`, so the limits must be given to it as well.
+    """
+    import httpx
+
+    from langchain_grok import async_transport
+
+    return async_transport(
+        limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+        )
+    )
+
+
 def _chatxai(t: Transport, **extra: Any) -> Any:
     from langchain_xai import ChatXAI
 
@@ -195,6 +213,7 @@ CONTENDERS: list[Contender] = [
         "subject",
         _langchain(lambda t: _chatgrok(t, use_responses_api=False)),
         requires=("langchain_grok",),
+        async_transport=_grok_transport,
         description="`ChatGrok(use_responses_api=False)`: the Chat Completions path",
     ),
     Contender(
@@ -220,14 +239,13 @@ CONTENDERS: list[Contender] = [
         requires=("langchain_xai",),
         description="`langchain_xai.ChatXAI` (Chat Completions, its default), openai SDK on httpx2",
     ),
-    # Responses API (POST /v1/responses): not in the default run (its time budget); add them
-    # with `run.py --with chatgrok_responses,chatxai_responses`.
+    # Responses API (POST /v1/responses): the same targets hold there.
     Contender(
         "chatgrok_responses",
         "ChatGrok (Responses)",
         "subject",
         _langchain(lambda t: _chatgrok(t, use_responses_api=True)),
-        default=False,
+        async_transport=_grok_transport,
         description="`ChatGrok(use_responses_api=True)` (ChatGrok's default path for plain calls)",
     ),
     Contender(
@@ -237,7 +255,6 @@ CONTENDERS: list[Contender] = [
         _langchain(lambda t: _chatxai(t, use_responses_api=True)),
         http_module=OPENAI_SDK,
         requires=("langchain_xai",),
-        default=False,
         description="`ChatXAI(use_responses_api=True)`",
     ),
 ]
@@ -245,6 +262,11 @@ CONTENDERS: list[Contender] = [
 SUBJECT = "chatgrok"
 FLOOR = "floor"
 INCUMBENT = "chatxai"
+# The targets hold on both API paths: (ChatGrok contender, its ChatXAI counterpart, label).
+PATHS: list[tuple[str, str, str]] = [
+    (SUBJECT, INCUMBENT, "Chat Completions"),
+    ("chatgrok_responses", "chatxai_responses", "Responses"),
+]
 
 # Ratio columns of the report, (numerator, denominator, header): costs, so for the ChatGrok ÷
 # floor column lower is better and for the ChatXAI ÷ ChatGrok one higher is better. A column

@@ -15,6 +15,7 @@ from langchain_grok._version import __version__
 if TYPE_CHECKING:
     from langchain_grok._catalog import ModelPrices
     from langchain_grok._client import AsyncXAIClient, XAIClient
+    from langchain_grok._client._transport import async_transport
     from langchain_grok.batch import BatchItemError, BatchStatus, GrokBatch
     from langchain_grok.callbacks import GrokCallbackHandler, GrokUsage, get_grok_callback
     from langchain_grok.chat_models import ChatGrok
@@ -62,12 +63,14 @@ __all__ = [
     "UnprocessableEntityError",
     "XAIClient",
     "__version__",
+    "async_transport",
     "get_grok_callback",
 ]
 
 _HOMES = {
     "AsyncXAIClient": "_client",
     "XAIClient": "_client",
+    "async_transport": "_client._transport",
     "ChatGrok": "chat_models",
     "GrokCallbackHandler": "callbacks",
     "GrokUsage": "_usage",

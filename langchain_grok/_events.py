@@ -54,14 +54,18 @@ class EventParser:
     def feed(self, chunk: bytes) -> Iterator[dict[str, Any]]:
         data = self._decoder.single_data(chunk)
         if data is not None:  # one whole event per read: the common case, decoded directly
-            yield from self._decode(data)
+            payload = self._decode(data)
+            if payload is not None:
+                yield payload
             return
         try:
             events = self._decoder.feed(chunk)
         except SSEDecodeError as exc:
             raise self._invalid(str(exc)) from exc
         for event in events:
-            yield from self._decode(event.data)
+            payload = self._decode(event.data)
+            if payload is not None:
+                yield payload
             if self.done:
                 return
 
@@ -71,17 +75,24 @@ class EventParser:
         except SSEDecodeError as exc:
             raise self._invalid(str(exc)) from exc
         for event in events:
-            yield from self._decode(event.data)
+            payload = self._decode(event.data)
+            if payload is not None:
+                yield payload
             if self.done:
                 return
         end = "response.completed" if self._responses else "[DONE]"
         msg = f"The event stream ended before {end}: the answer is incomplete"
         raise APIConnectionError(msg, request_id=self.request_id)
 
-    def _decode(self, data: str) -> Iterator[dict[str, Any]]:
+    def _decode(self, data: str) -> dict[str, Any] | None:
+        """The event's payload (None for `[DONE]`); raises for error frames and non-JSON.
+
+        A plain function, not a generator: it runs once per event, and each generator layer
+        costs a frame per event.
+        """
         if data == _DONE:
             self.done = True
-            return
+            return None
         try:
             payload = json.loads(data)
         except (ValueError, RecursionError) as exc:  # a deeply nested frame overflows the stack
@@ -91,13 +102,12 @@ class EventParser:
             msg = f"Stream event is not a JSON object: {data[:200]!r}"
             raise self._invalid(msg)
         if self._responses:
-            yield from self._responses_event(payload)
-            return
-        if is_error_payload(payload):
+            self._check_responses_event(payload)
+        elif is_error_payload(payload):
             raise error_from_payload(payload, request_id=self.request_id)
-        yield payload
+        return payload
 
-    def _responses_event(self, payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _check_responses_event(self, payload: dict[str, Any]) -> None:
         kind = payload.get("type")
         if kind == "error":
             raise error_from_payload(payload, request_id=self.request_id)
@@ -108,9 +118,8 @@ class EventParser:
             if not isinstance(error, dict):
                 error = {"message": str(error) if error else "response.failed without details"}
             raise error_from_payload(error, request_id=self.request_id)
-        yield payload
         if kind in _RESPONSES_TERMINAL:
-            self.done = True
+            self.done = True  # the terminal event itself is still returned
 
     def _invalid(self, message: str) -> APIResponseValidationError:
         return APIResponseValidationError(

@@ -126,14 +126,23 @@ class ResponsesChunkConverter:
         return ChatGenerationChunk(message=message, generation_info=info)
 
     def _chunk(self, *, content: str = "", reasoning: str = "") -> ChatGenerationChunk | None:
-        if not (content or reasoning):
+        if reasoning:
+            message = AIMessageChunk(
+                content=content,
+                additional_kwargs={"reasoning_content": reasoning},
+                response_metadata={"model_provider": PROVIDER},
+                id=self._response_id,
+            )
+        elif content:
+            # Text, the bulk of a stream: no empty containers (langchain-core validates and
+            # keeps each one, for every chunk of the stream).
+            message = AIMessageChunk(
+                content=content,
+                response_metadata={"model_provider": PROVIDER},
+                id=self._response_id,
+            )
+        else:
             return None
-        message = AIMessageChunk(
-            content=content,
-            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-            response_metadata={"model_provider": PROVIDER},
-            id=self._response_id,
-        )
         return ChatGenerationChunk(message=message)
 
     def _tool_chunk(

@@ -99,27 +99,39 @@ class SSEDecoder:
         return self._feed_text(self._text_decoder.decode(chunk))
 
     def single_data(self, chunk: bytes) -> str | None:
-        """The data of `chunk` when it is exactly one `data: ...` event and nothing is pending.
+        """The data of `chunk` when it is exactly one event and nothing is pending.
 
-        That is how xAI's Chat Completions streams arrive (one event per network read), so this
-        skips the line machinery for the common case; anything else returns None and must go
-        through `feed`. The stream state is unchanged either way.
+        That is how xAI sends its streams (one event per network read): `data: ...` alone on
+        Chat Completions, `event: <type>` then `data: ...` on the Responses API, whose JSON
+        repeats the type (so the `event` field is not returned). This skips the line machinery
+        for the common case; anything else returns None and must go through `feed`. The stream
+        state is unchanged either way.
         """
         if (
             not self._started
             or self._pending_cr
             or self._line_parts
             or self._data
+            or self._event
             or self._failure is not None
-            or not chunk.startswith(b"data: ")
             or not chunk.endswith(b"\n\n")
-            or chunk.count(b"\n") != 2  # noqa: PLR2004 - the event's own line end and blank line
             or b"\r" in chunk
             or len(chunk) > self._max_event_size
         ):
             return None
+        if chunk.startswith(b"data: "):
+            start, lines = 6, 2  # the event's own line end and the blank line
+        elif chunk.startswith(b"event: "):
+            start = chunk.find(b"\n") + 1
+            if not chunk.startswith(b"data: ", start):
+                return None
+            start, lines = start + 6, 3
+        else:
+            return None
+        if chunk.count(b"\n") != lines:
+            return None
         try:
-            return chunk[6:-2].decode()
+            return chunk[start:-2].decode()
         except UnicodeDecodeError:
             return None  # the full path decodes with replacement characters
 

@@ -37,6 +37,7 @@ from langchain_core.messages import (
 )
 
 from langchain_grok import ChatGrok
+from langchain_grok._client._base import encode_body
 from langchain_grok._events import EventParser
 from langchain_grok._messages import convert_messages
 from langchain_grok._payload import build_chat_body
@@ -574,6 +575,9 @@ def test_build_chat_body_gives_a_valid_body_or_names_the_parameter(
     messages = [{"role": "user", "content": "hi"}]
     try:
         body, dropped = build_chat_body(messages, params, stream=stream, stream_usage=stream_usage)
+        # Pass-through values (user, response_format, ...) are checked for JSON when the client
+        # encodes the body, still before anything is sent: the pipeline is what must name them.
+        encode_body(body)
     except ValueError as exc:
         text = str(exc)
         named = [name for name in params if re.search(rf"\b{re.escape(name)}\b", text)]

@@ -67,6 +67,8 @@ _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HEADER_VALUE: Final = re.compile(r"[\t\x20-\x7e]*")
 # How much of a body may follow [DONE] and still be read so the connection can be reused.
 DRAIN_LIMIT: Final = 64 * 1024
+# Parsed endpoint URLs kept per client: the fixed paths, plus a few with ids in them.
+_URL_CACHE_SIZE: Final = 32
 
 
 def resolve_api_key(api_key: str | None) -> str:
@@ -281,6 +283,7 @@ class BaseClient(Generic[HTTP]):
             "user-agent": f"langchain-grok/{__version__} httpx/{httpx.__version__}",
             **dict(default_headers or {}),
         }
+        self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -314,8 +317,21 @@ class BaseClient(Generic[HTTP]):
         if content is None:
             del headers["content-type"]
         return http.build_request(
-            method, self.base_url + path, content=content, headers=headers, timeout=timeout
+            method, self._url(path), content=content, headers=headers, timeout=timeout
         )
+
+    def _url(self, path: str) -> httpx.URL:
+        """The endpoint's parsed URL: httpx would parse and validate the string on every call.
+
+        Keyed by the full string, so a client whose `base_url` is reassigned stays right.
+        """
+        text = self.base_url + path
+        url = self._urls.get(text)
+        if url is None:
+            url = httpx.URL(text)
+            if len(self._urls) < _URL_CACHE_SIZE:
+                self._urls[text] = url
+        return url
 
     # -- response checks (pure) -------------------------------------------------------------
 

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from langchain_grok._client._transport import DEFAULT_ASYNC_LIMITS, async_transport, env_proxies_set
+
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
-__all__ = ["drop_loop_pool", "loop_pool", "process_pool"]
+__all__ = ["drop_loop_pool", "loop_pool", "new_async_pool", "process_pool"]
 
 _process_lock = threading.Lock()
 _process_pools: dict[int, httpx.Client] = {}
@@ -58,11 +60,24 @@ async def loop_pool(key: object, timeout: httpx.Timeout) -> httpx.AsyncClient:
     pools = _loop_pools.setdefault(asyncio.get_running_loop(), {})
     entry = pools.get(key)
     if entry is None:
-        pool = httpx.AsyncClient(timeout=timeout)
+        pool = new_async_pool(timeout)
         closer = _close_with_loop(pool)
         await anext(closer)  # now registered with the loop's async-generator shutdown
         entry = pools[key] = (pool, closer)
     return entry[0]
+
+
+def new_async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
+    """An async client on the O(1) pool, or on httpx's own when environment proxies apply.
+
+    `transport=` makes httpx ignore `HTTPS_PROXY` and friends, so with any of them set the
+    pool is httpx's (which mounts them), at httpx's speed and with httpx's default limits.
+    """
+    if env_proxies_set():
+        return httpx.AsyncClient(timeout=timeout)  # httpx's pool and limits, as before
+    return httpx.AsyncClient(
+        timeout=timeout, transport=async_transport(limits=DEFAULT_ASYNC_LIMITS)
+    )
 
 
 async def drop_loop_pool(key: object) -> None:
