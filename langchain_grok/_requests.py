@@ -135,6 +135,15 @@ def _refuse_responses_only(
     `store`, `include` and chaining by `previous_response_id` exist only there; dropping them
     silently would, for instance, leave a user who asked for stored responses with none.
     """
+    if not (
+        chain
+        or settings.store
+        or settings.include
+        or "store" in params
+        or "include" in params
+        or "previous_response_id" in params
+    ):
+        return  # the common case, on every call
     asked = [
         name
         for name, value in (
@@ -161,6 +170,8 @@ def _deferred_wait(settings: Settings, params: dict[str, Any]) -> DeferredWait |
     deferred = params.pop("deferred", None)
     poll_interval = params.pop("deferred_poll_interval", None)
     timeout = params.pop("deferred_timeout", None)
+    if deferred is None and poll_interval is None and timeout is None and not settings.deferred:
+        return None  # the common case, on every call: nothing to check
     if deferred is None:
         deferred = settings.deferred
     if not isinstance(deferred, bool):

@@ -433,7 +433,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
                     response = await http.send(request, stream=True)
                 finally:
                     forget_key(request)
-                forget_redirect_keys(response)
+                forget_redirect_keys(response, sent=request)
                 self._log_response(response, started)
                 try:
                     return await accept(response)

@@ -171,12 +171,15 @@ def forget_key(request: httpx.Request) -> None:
         request.headers["authorization"] = _REDACTED
 
 
-def forget_redirect_keys(response: httpx.Response) -> None:
+def forget_redirect_keys(response: httpx.Response, sent: httpx.Request) -> None:
     """Redact the key in the requests of every redirect hop (an injected client may follow them).
 
     httpx builds a new request for each hop and, for a same-origin hop, copies the key into it;
-    the final response (kept by errors as `.response`) points at that copy.
+    the final response (kept by errors as `.response`) points at that copy. Without redirects
+    the response's request is `sent` itself, already redacted: nothing to do (a hot path).
     """
+    if response.request is sent:
+        return
     for hop in (*response.history, response):
         forget_key(hop.request)
 
@@ -360,7 +363,7 @@ class BaseClient(Generic[HTTP]):
         )
 
     def _parse_json(self, response: httpx.Response, raw: bytes) -> Any:
-        request_id = request_id_of(response.headers)
+        # The request id is read only on the error paths: each header lookup scans them all.
         content_type = response.headers.get("content-type", "")
         if response.status_code >= 400 or "json" not in content_type:  # noqa: PLR2004
             self._raise_for_body(response, raw, expected="application/json")
@@ -369,10 +372,12 @@ class BaseClient(Generic[HTTP]):
         except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
             msg = f"Response body is not valid JSON: {raw[:200]!r}"
             raise APIResponseValidationError(
-                msg, status_code=response.status_code, request_id=request_id
+                msg, status_code=response.status_code, request_id=request_id_of(response.headers)
             ) from exc
         if is_error_payload(payload):
-            raise error_from_payload(payload, response=response, request_id=request_id)
+            raise error_from_payload(
+                payload, response=response, request_id=request_id_of(response.headers)
+            )
         return payload
 
     def _parse_deferred(

@@ -503,7 +503,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
                     response = self._http.send(request, stream=True)
                 finally:
                     forget_key(request)
-                forget_redirect_keys(response)
+                forget_redirect_keys(response, sent=request)
                 self._log_response(response, started)
                 try:
                     return accept(response)
