@@ -620,10 +620,11 @@ def async_experiments(
     base_url: str, concurrency: tuple[int, ...], total: dict[int, int]
 ) -> list[list[str]]:
     from contenders import API_KEY, MODEL, LangChainDriver, _chatgrok, _langchain
-    from lean_pool import LeanAsyncTransport
 
-    def lean() -> LeanAsyncTransport:
-        return LeanAsyncTransport(
+    from langchain_grok import async_transport
+
+    def lean() -> Any:
+        return async_transport(
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
         )
 
@@ -686,11 +687,12 @@ def profile_async(
     from collections import Counter
 
     from contenders import Transport, http_clients
-    from lean_pool import LeanAsyncTransport
     from measure import _one
 
+    from langchain_grok import async_transport
+
     async def run() -> dict[str, Any]:
-        transport = LeanAsyncTransport(
+        transport = async_transport(
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
         )
         _, client = http_clients(httpx, sync=False, asynchronous=True, async_transport=transport)
@@ -778,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"profiling {mode} (lean pool, 50 concurrent) ...", file=sys.stderr)
                 mine = profile_async(grok, server.base_url, mode, 50, 600, 20)
                 theirs = profile_async(floor, server.base_url, mode, 50, 600, 20)
-                title = f"Async {mode} path ({'20-chunk replies, ' if mode == 'astream' else ''}50 concurrent, through bench/lean_pool.py)"
+                title = f"Async {mode} path ({'20-chunk replies, ' if mode == 'astream' else ''}50 concurrent, through the package's O(1) pool, async_transport)"
                 out.append(render_profile(title, "request", mine, theirs))
         print("experiments ...", file=sys.stderr)
         header = ["Experiment", "current µs", "lean µs", "saving µs", "how"]
@@ -811,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
             print("connection-pool experiment ...", file=sys.stderr)
             rows = async_experiments(server.base_url, (50, 500), {50: 300, 500: 500})
             out += [
-                "### A. Async req/s with a lean connection pool (bench/lean_pool.py; one timed wave after warm-up)",
+                "### A. Async req/s with a lean connection pool (the package's async_transport; one timed wave after warm-up)",
                 "",
                 table(rows[0], rows[1:]),
                 "",
