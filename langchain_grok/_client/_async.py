@@ -19,6 +19,8 @@ from langchain_grok._client._base import (
     forget_redirect_keys,
 )
 from langchain_grok._client._batches import AsyncBatchMethods
+from langchain_grok._client._bodies import chat_body, response_body
+from langchain_grok._client._platform import AsyncPlatformMethods
 from langchain_grok._client._pools import drop_loop_pool, loop_pool
 from langchain_grok._constants import (
     DEFAULT_DEFERRED_POLL_INTERVAL,
@@ -50,17 +52,12 @@ if TYPE_CHECKING:
     from langchain_grok._types import (
         ChatCompletion,
         ChatCompletionChunk,
-        LanguageModel,
-        LanguageModelList,
-        ModelInfo,
-        ModelList,
-        TokenizeTextResponse,
     )
 
 __all__ = ["AsyncXAIClient"]
 
 
-class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
+class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods, AsyncPlatformMethods):
     """Asynchronous twin of `XAIClient`: same names, awaitable, async iterators, `aclose()`."""
 
     def __init__(
@@ -133,7 +130,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         **params: Any,
     ) -> ChatCompletion:
         """Create a chat completion; see `XAIClient.chat_completion`."""
-        body = self._chat_body(messages, model, temperature, params, stream=False)
+        body = chat_body(messages, model, temperature, params, stream=False)
         result = await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers)
         return cast("ChatCompletion", result)
 
@@ -151,7 +148,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         Use it as `async for chunk in client.stream_chat_completion(...)`; call `aclose()` on
         the iterator (or let `async for` finish) to release the connection.
         """
-        body = self._chat_body(messages, model, temperature, params, stream=True)
+        body = chat_body(messages, model, temperature, params, stream=True)
         return cast(
             "AsyncIterator[ChatCompletionChunk]",
             self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
@@ -169,7 +166,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         **params: Any,
     ) -> str:
         """Submit a deferred chat completion; see `XAIClient.start_deferred_completion`."""
-        body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
+        body = chat_body(messages, model, temperature, deferred_params(params), stream=False)
         return submitted_id(await self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
 
     async def get_deferred_completion(
@@ -239,7 +236,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         **params: Any,
     ) -> dict[str, Any]:
         """Create a response; see `XAIClient.create_response`."""
-        body = self._response_body(input, model, params, stream=False)
+        body = response_body(input, model, params, stream=False)
         result = await self.request("POST", paths.RESPONSES, body, extra_headers)
         return cast("dict[str, Any]", result)
 
@@ -252,7 +249,7 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
         **params: Any,
     ) -> AsyncIterator[dict[str, Any]]:
         """Stream a response's typed events; see `XAIClient.stream_response`."""
-        body = self._response_body(input, model, params, stream=True)
+        body = response_body(input, model, params, stream=True)
         return self.stream("POST", paths.RESPONSES, body, extra_headers, responses=True)
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
@@ -268,55 +265,6 @@ class AsyncXAIClient(BaseClient[httpx.AsyncClient], AsyncBatchMethods):
             "DELETE", paths.fill(paths.RESPONSE, response_id, name="response_id")
         )
         return cast("dict[str, Any]", result)
-
-    async def list_models(self) -> ModelList:
-        """List the models the key may use (`GET /v1/models`)."""
-        return cast("ModelList", await self.request("GET", paths.MODELS))
-
-    async def retrieve_model(self, model_id: str) -> ModelInfo:
-        """Fetch one model's `{id, created, object, owned_by}` (`GET /v1/models/{id}`).
-
-        Raises:
-            NotFoundError: The id is unknown, or the key's team may not use it.
-        """
-        path = paths.fill(paths.MODEL, model_id, name="model_id")
-        return cast("ModelInfo", await self.request("GET", path))
-
-    async def list_language_models(self) -> LanguageModelList:
-        """List the language models with modalities, prices and aliases (`GET /v1/language-models`).
-
-        Prices are integer USD cents per 100M tokens; `ModelPrices.from_catalog` converts an
-        entry to dollars per million tokens.
-        """
-        return cast("LanguageModelList", await self.request("GET", paths.LANGUAGE_MODELS))
-
-    async def retrieve_language_model(self, model_id: str) -> LanguageModel:
-        """Fetch one language model's catalog entry (`GET /v1/language-models/{id}`).
-
-        Raises:
-            NotFoundError: The id is unknown, or the key's team may not use it.
-        """
-        path = paths.fill(paths.LANGUAGE_MODEL, model_id, name="model_id")
-        return cast("LanguageModel", await self.request("GET", path))
-
-    async def tokenize_text(
-        self, text: str, model: str = DEFAULT_MODEL, *, user: str | None = None
-    ) -> TokenizeTextResponse:
-        """Split `text` into the model's own tokens (`POST /v1/tokenize-text`).
-
-        Args:
-            text: The text; sent as given (no chat template is applied).
-            model: Model id or alias; tokenizers differ between models.
-            user: Optional end-user id, as on other requests.
-
-        Returns:
-            `{"token_ids": [{"token_id", "string_token", "token_bytes"}, ...]}`.
-
-        Raises:
-            ValueError: `text` is not a string or `model` is empty (before any request).
-        """
-        body = self._tokenize_body(text, model, user)
-        return cast("TokenizeTextResponse", await self.request("POST", paths.TOKENIZE_TEXT, body))
 
     async def request(
         self,

@@ -48,7 +48,7 @@ from langchain_grok.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
     from langchain_grok._types import ChatCompletion
 
@@ -468,56 +468,3 @@ class BaseClient(Generic[HTTP]):
                 (time.monotonic() - started) * 1000,
                 request_id_of(response.headers),
             )
-
-    @staticmethod
-    def _response_body(
-        input_: str | Sequence[Mapping[str, Any]],
-        model: str,
-        params: Mapping[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": model,
-            "input": input_ if isinstance(input_, str) else list(input_),
-        }
-        body.update(params)
-        if stream:
-            body["stream"] = True
-        else:
-            body.pop("stream", None)
-        return body
-
-    @staticmethod
-    def _chat_body(
-        messages: Sequence[Mapping[str, Any]],
-        model: str,
-        temperature: float | None,
-        params: Mapping[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": model, "messages": list(messages)}
-        if temperature is not None:
-            body["temperature"] = temperature
-        body.update(params)
-        if stream:
-            body["stream"] = True
-        else:
-            body.pop("stream", None)
-            body.pop("stream_options", None)
-        return body
-
-    @staticmethod
-    def _tokenize_body(text: str, model: str, user: str | None) -> dict[str, Any]:
-        # Checked here so that a wrong type fails naming its parameter, not as a 422 from xAI.
-        if not isinstance(text, str):
-            msg = f"text must be a string, got {type(text).__name__}"
-            raise ValueError(msg)  # noqa: TRY004 - a ValueError is what LangChain callers catch
-        if not isinstance(model, str) or not model:
-            msg = f"model must be a non-empty model id, got {model!r}"
-            raise ValueError(msg)
-        body: dict[str, Any] = {"text": text, "model": model}
-        if user is not None:
-            body["user"] = user
-        return body

@@ -8,15 +8,16 @@ below. Paths and field names: docs.x.ai's Batch API guide and xAI's TypeScript S
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from langchain_grok import _paths as paths
 from langchain_grok.errors import APIResponseValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
+    from langchain_grok._client._requesters import AsyncRequester, SyncRequester
     from langchain_grok._types import (
         Batch,
         BatchList,
@@ -27,26 +28,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["AsyncBatchMethods", "SyncBatchMethods", "next_page_token", "page_path"]
-
-
-class _SyncRequester(Protocol):
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any: ...
-
-
-class _AsyncRequester(Protocol):
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Awaitable[Any]: ...
 
 
 def page_path(template: str, batch_id: str | None, limit: int | None, token: str | None) -> str:
@@ -114,7 +95,7 @@ def _add_body(batch_requests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _pages(
-    requester: _SyncRequester, template: str, batch_id: str, page_size: int | None, key: str
+    requester: SyncRequester, template: str, batch_id: str, page_size: int | None, key: str
 ) -> Iterator[Any]:
     token: str | None = None
     while True:
@@ -127,7 +108,7 @@ def _pages(
 
 
 async def _apages(
-    requester: _AsyncRequester, template: str, batch_id: str, page_size: int | None, key: str
+    requester: AsyncRequester, template: str, batch_id: str, page_size: int | None, key: str
 ) -> AsyncIterator[Any]:
     token: str | None = None
     while True:
@@ -143,7 +124,7 @@ async def _apages(
 class SyncBatchMethods:
     """`XAIClient`'s Batch API methods."""
 
-    def create_batch(self: _SyncRequester, name: str, *, input_file_id: str | None = None) -> Batch:
+    def create_batch(self: SyncRequester, name: str, *, input_file_id: str | None = None) -> Batch:
         """Create a batch (`POST /v1/batches`); add requests to it afterwards.
 
         Args:
@@ -153,13 +134,13 @@ class SyncBatchMethods:
         body = _create_body(name, input_file_id)
         return _check_batch(self.request("POST", paths.BATCHES, body), paths.BATCHES)
 
-    def get_batch(self: _SyncRequester, batch_id: str) -> Batch:
+    def get_batch(self: SyncRequester, batch_id: str) -> Batch:
         """Fetch a batch and its counters (`GET /v1/batches/{id}`)."""
         path = paths.fill(paths.BATCH_ITEM, batch_id, name="batch_id")
         return _check_batch(self.request("GET", path), path)
 
     def list_batches(
-        self: _SyncRequester, *, limit: int | None = None, pagination_token: str | None = None
+        self: SyncRequester, *, limit: int | None = None, pagination_token: str | None = None
     ) -> BatchList:
         """One page of the team's batches (`GET /v1/batches`)."""
         path = page_path(paths.BATCHES, None, limit, pagination_token)
@@ -168,7 +149,7 @@ class SyncBatchMethods:
         return cast("BatchList", page)
 
     def add_batch_requests(
-        self: _SyncRequester, batch_id: str, batch_requests: Sequence[Mapping[str, Any]]
+        self: SyncRequester, batch_id: str, batch_requests: Sequence[Mapping[str, Any]]
     ) -> dict[str, Any]:
         """Add requests (`POST /v1/batches/{id}/requests`).
 
@@ -183,7 +164,7 @@ class SyncBatchMethods:
         return cast("dict[str, Any]", self.request("POST", path, body))
 
     def list_batch_requests(
-        self: _SyncRequester,
+        self: SyncRequester,
         batch_id: str,
         *,
         limit: int | None = None,
@@ -196,7 +177,7 @@ class SyncBatchMethods:
         return cast("BatchRequestList", page)
 
     def list_batch_results(
-        self: _SyncRequester,
+        self: SyncRequester,
         batch_id: str,
         *,
         limit: int | None = None,
@@ -208,19 +189,19 @@ class SyncBatchMethods:
         page_items(page, "results", path)
         return cast("BatchResultList", page)
 
-    def cancel_batch(self: _SyncRequester, batch_id: str) -> Batch:
+    def cancel_batch(self: SyncRequester, batch_id: str) -> Batch:
         """Cancel a batch (`POST /v1/batches/{id}:cancel`); finished results stay available."""
         path = paths.fill(paths.BATCH_CANCEL, batch_id, name="batch_id")
         return _check_batch(self.request("POST", path), path)
 
     def iter_batch_requests(
-        self: _SyncRequester, batch_id: str, *, page_size: int | None = None
+        self: SyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> Iterator[BatchRequestMetadata]:
         """Every request's metadata, following `pagination_token` across pages."""
         return _pages(self, paths.BATCH_REQUESTS, batch_id, page_size, "batch_request_metadata")
 
     def iter_batch_results(
-        self: _SyncRequester, batch_id: str, *, page_size: int | None = None
+        self: SyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> Iterator[BatchResult]:
         """Every finished request's result, following `pagination_token` across pages."""
         return _pages(self, paths.BATCH_RESULTS, batch_id, page_size, "results")
@@ -230,19 +211,19 @@ class AsyncBatchMethods:
     """`AsyncXAIClient`'s Batch API methods: `SyncBatchMethods` with `await`."""
 
     async def create_batch(
-        self: _AsyncRequester, name: str, *, input_file_id: str | None = None
+        self: AsyncRequester, name: str, *, input_file_id: str | None = None
     ) -> Batch:
         """Create a batch (`POST /v1/batches`); add requests to it afterwards."""
         body = _create_body(name, input_file_id)
         return _check_batch(await self.request("POST", paths.BATCHES, body), paths.BATCHES)
 
-    async def get_batch(self: _AsyncRequester, batch_id: str) -> Batch:
+    async def get_batch(self: AsyncRequester, batch_id: str) -> Batch:
         """Fetch a batch and its counters (`GET /v1/batches/{id}`)."""
         path = paths.fill(paths.BATCH_ITEM, batch_id, name="batch_id")
         return _check_batch(await self.request("GET", path), path)
 
     async def list_batches(
-        self: _AsyncRequester, *, limit: int | None = None, pagination_token: str | None = None
+        self: AsyncRequester, *, limit: int | None = None, pagination_token: str | None = None
     ) -> BatchList:
         """One page of the team's batches (`GET /v1/batches`)."""
         path = page_path(paths.BATCHES, None, limit, pagination_token)
@@ -251,7 +232,7 @@ class AsyncBatchMethods:
         return cast("BatchList", page)
 
     async def add_batch_requests(
-        self: _AsyncRequester, batch_id: str, batch_requests: Sequence[Mapping[str, Any]]
+        self: AsyncRequester, batch_id: str, batch_requests: Sequence[Mapping[str, Any]]
     ) -> dict[str, Any]:
         """Add requests (`POST /v1/batches/{id}/requests`), sent as given."""
         body = _add_body(batch_requests)
@@ -259,7 +240,7 @@ class AsyncBatchMethods:
         return cast("dict[str, Any]", await self.request("POST", path, body))
 
     async def list_batch_requests(
-        self: _AsyncRequester,
+        self: AsyncRequester,
         batch_id: str,
         *,
         limit: int | None = None,
@@ -272,7 +253,7 @@ class AsyncBatchMethods:
         return cast("BatchRequestList", page)
 
     async def list_batch_results(
-        self: _AsyncRequester,
+        self: AsyncRequester,
         batch_id: str,
         *,
         limit: int | None = None,
@@ -284,13 +265,13 @@ class AsyncBatchMethods:
         page_items(page, "results", path)
         return cast("BatchResultList", page)
 
-    async def cancel_batch(self: _AsyncRequester, batch_id: str) -> Batch:
+    async def cancel_batch(self: AsyncRequester, batch_id: str) -> Batch:
         """Cancel a batch (`POST /v1/batches/{id}:cancel`); finished results stay available."""
         path = paths.fill(paths.BATCH_CANCEL, batch_id, name="batch_id")
         return _check_batch(await self.request("POST", path), path)
 
     async def iter_batch_requests(
-        self: _AsyncRequester, batch_id: str, *, page_size: int | None = None
+        self: AsyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> AsyncIterator[BatchRequestMetadata]:
         """Every request's metadata, following `pagination_token` across pages."""
         async for item in _apages(
@@ -299,7 +280,7 @@ class AsyncBatchMethods:
             yield item
 
     async def iter_batch_results(
-        self: _AsyncRequester, batch_id: str, *, page_size: int | None = None
+        self: AsyncRequester, batch_id: str, *, page_size: int | None = None
     ) -> AsyncIterator[BatchResult]:
         """Every finished request's result, following `pagination_token` across pages."""
         async for item in _apages(self, paths.BATCH_RESULTS, batch_id, page_size, "results"):

@@ -19,6 +19,8 @@ from langchain_grok._client._base import (
     forget_redirect_keys,
 )
 from langchain_grok._client._batches import SyncBatchMethods
+from langchain_grok._client._bodies import chat_body, response_body
+from langchain_grok._client._platform import SyncPlatformMethods
 from langchain_grok._client._pools import process_pool
 from langchain_grok._constants import (
     DEFAULT_DEFERRED_POLL_INTERVAL,
@@ -44,17 +46,12 @@ if TYPE_CHECKING:
     from langchain_grok._types import (
         ChatCompletion,
         ChatCompletionChunk,
-        LanguageModel,
-        LanguageModelList,
-        ModelInfo,
-        ModelList,
-        TokenizeTextResponse,
     )
 
 __all__ = ["XAIClient"]
 
 
-class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
+class XAIClient(BaseClient[httpx.Client], SyncBatchMethods, SyncPlatformMethods):
     """Synchronous client for the xAI REST API.
 
     One instance holds one connection pool; reuse it across calls and close it (or use it as a
@@ -158,7 +155,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         Returns:
             The decoded `chat.completion` JSON.
         """
-        body = self._chat_body(messages, model, temperature, params, stream=False)
+        body = chat_body(messages, model, temperature, params, stream=False)
         return cast(
             "ChatCompletion", self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers)
         )
@@ -178,7 +175,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         iterator) closes the HTTP response. A connection lost mid-stream raises
         `APIConnectionError`; the stream never just stops early.
         """
-        body = self._chat_body(messages, model, temperature, params, stream=True)
+        body = chat_body(messages, model, temperature, params, stream=True)
         return cast(
             "Iterator[ChatCompletionChunk]",
             self.stream("POST", paths.CHAT_COMPLETIONS, body, extra_headers),
@@ -203,7 +200,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         Raises:
             ValueError: `stream=True` was passed (a deferred result is fetched whole).
         """
-        body = self._chat_body(messages, model, temperature, deferred_params(params), stream=False)
+        body = chat_body(messages, model, temperature, deferred_params(params), stream=False)
         return submitted_id(self.request("POST", paths.CHAT_COMPLETIONS, body, extra_headers))
 
     def get_deferred_completion(
@@ -310,7 +307,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         Returns:
             The decoded `response` object.
         """
-        body = self._response_body(input, model, params, stream=False)
+        body = response_body(input, model, params, stream=False)
         return cast("dict[str, Any]", self.request("POST", paths.RESPONSES, body, extra_headers))
 
     def stream_response(
@@ -326,7 +323,7 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
         The stream ends after `response.completed` (or `.incomplete`); `error` and
         `response.failed` events raise typed errors; unknown event types are passed through.
         """
-        body = self._response_body(input, model, params, stream=True)
+        body = response_body(input, model, params, stream=True)
         return self.stream("POST", paths.RESPONSES, body, extra_headers, responses=True)
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
@@ -342,55 +339,6 @@ class XAIClient(BaseClient[httpx.Client], SyncBatchMethods):
             "dict[str, Any]",
             self.request("DELETE", paths.fill(paths.RESPONSE, response_id, name="response_id")),
         )
-
-    def list_models(self) -> ModelList:
-        """List the models the key may use (`GET /v1/models`)."""
-        return cast("ModelList", self.request("GET", paths.MODELS))
-
-    def retrieve_model(self, model_id: str) -> ModelInfo:
-        """Fetch one model's `{id, created, object, owned_by}` (`GET /v1/models/{id}`).
-
-        Raises:
-            NotFoundError: The id is unknown, or the key's team may not use it.
-        """
-        path = paths.fill(paths.MODEL, model_id, name="model_id")
-        return cast("ModelInfo", self.request("GET", path))
-
-    def list_language_models(self) -> LanguageModelList:
-        """List the language models with modalities, prices and aliases (`GET /v1/language-models`).
-
-        Prices are integer USD cents per 100M tokens; `ModelPrices.from_catalog` converts an
-        entry to dollars per million tokens.
-        """
-        return cast("LanguageModelList", self.request("GET", paths.LANGUAGE_MODELS))
-
-    def retrieve_language_model(self, model_id: str) -> LanguageModel:
-        """Fetch one language model's catalog entry (`GET /v1/language-models/{id}`).
-
-        Raises:
-            NotFoundError: The id is unknown, or the key's team may not use it.
-        """
-        path = paths.fill(paths.LANGUAGE_MODEL, model_id, name="model_id")
-        return cast("LanguageModel", self.request("GET", path))
-
-    def tokenize_text(
-        self, text: str, model: str = DEFAULT_MODEL, *, user: str | None = None
-    ) -> TokenizeTextResponse:
-        """Split `text` into the model's own tokens (`POST /v1/tokenize-text`).
-
-        Args:
-            text: The text; sent as given (no chat template is applied).
-            model: Model id or alias; tokenizers differ between models.
-            user: Optional end-user id, as on other requests.
-
-        Returns:
-            `{"token_ids": [{"token_id", "string_token", "token_bytes"}, ...]}`.
-
-        Raises:
-            ValueError: `text` is not a string or `model` is empty (before any request).
-        """
-        body = self._tokenize_body(text, model, user)
-        return cast("TokenizeTextResponse", self.request("POST", paths.TOKENIZE_TEXT, body))
 
     def request(
         self,
