@@ -127,7 +127,7 @@ def _choose_responses(params: Mapping[str, Any], choice: Any) -> bool:
     return bool(choice)
 
 
-def _refuse_responses_only(
+def refuse_responses_only(
     settings: Settings, params: Mapping[str, Any], *, chain: bool, forced: bool
 ) -> None:
     """Fail when a call bound for Chat Completions asks for what only the Responses API does.
@@ -161,7 +161,8 @@ def _refuse_responses_only(
             else "this call needs Chat Completions (it uses n > 1, seed, logit_bias, deferred, "
             "or stop / penalties the model accepts)"
         )
-        msg = f"{', '.join(asked)} apply only to the Responses API, but {why}"
+        verb = "apply" if len(asked) > 1 else "applies"
+        msg = f"{', '.join(asked)} {verb} only to the Responses API, but {why}"
         raise ValueError(msg)
 
 
@@ -251,7 +252,7 @@ def plan_request(
         _check_deferred_api(params, choice)
         stream = False  # the finished result is fetched whole (and streamed from memory)
     if wait is not None or not _choose_responses(params, choice):
-        _refuse_responses_only(settings, params, chain=chain, forced=choice is False)
+        refuse_responses_only(settings, params, chain=chain, forced=choice is False)
         body, dropped = build_chat_body(
             convert_messages(messages), params, stream=stream, stream_usage=stream_usage
         )

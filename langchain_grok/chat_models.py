@@ -29,7 +29,13 @@ from langchain_grok._constants import (
 from langchain_grok._outputs import ChunkConverter, completion_to_chunks, completion_to_result
 from langchain_grok._payload import check_params, check_reasoning_effort
 from langchain_grok._profiles import lookup, to_langchain_profile
-from langchain_grok._requests import DeferredWait, RequestPlan, Settings, plan_request
+from langchain_grok._requests import (
+    DeferredWait,
+    RequestPlan,
+    Settings,
+    plan_request,
+    refuse_responses_only,
+)
 from langchain_grok._responses import response_to_result
 from langchain_grok._responses_stream import ResponsesChunkConverter
 from langchain_grok._structured import (
@@ -194,17 +200,9 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, DeferredMethods, BaseChatMo
             msg = "n > 1 cannot be combined with streaming=True"
             raise ValueError(msg)
         if self.use_responses_api is False:
-            responses_only = [
-                name
-                for name in ("store", "include", "use_previous_response_id")
-                if getattr(self, name)
-            ]
-            if responses_only:
-                msg = (
-                    f"{', '.join(responses_only)} apply only to the Responses API; they cannot "
-                    "be combined with use_responses_api=False"
-                )
-                raise ValueError(msg)
+            refuse_responses_only(
+                self._settings(), {}, chain=self.use_previous_response_id, forced=True
+            )
         check_reasoning_effort(self.model_name, self.reasoning_effort)
         check_params(self.model_kwargs)
         return self
@@ -325,7 +323,12 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, DeferredMethods, BaseChatMo
         *,
         stream: bool,
     ) -> RequestPlan:
-        settings = Settings(
+        plan = plan_request(self._settings(), messages, stop, kwargs, stream=stream)
+        self._warn_dropped(plan.body["model"], plan.dropped, responses=plan.responses)
+        return plan
+
+    def _settings(self) -> Settings:
+        return Settings(
             params=self._default_params,
             stream_usage=self.stream_usage,
             conversation_id=self.conversation_id,
@@ -337,9 +340,6 @@ class ChatGrok(TokenCountingMethods, CatalogMethods, DeferredMethods, BaseChatMo
             deferred_poll_interval=self.deferred_poll_interval,
             deferred_timeout=self.deferred_timeout,
         )
-        plan = plan_request(settings, messages, stop, kwargs, stream=stream)
-        self._warn_dropped(plan.body["model"], plan.dropped, responses=plan.responses)
-        return plan
 
     def _warn_dropped(self, model: str, dropped: list[str], *, responses: bool) -> None:
         fresh = [name for name in dropped if name not in self._warned]

@@ -406,7 +406,7 @@ def test_responses_only_settings_refused_with_chat_completions_forced(setting):
 
 def test_responses_only_settings_refused_when_the_call_needs_chat_completions(fake_xai_server):
     model = ChatGrok(api_key=fake_xai_server.api_key, base_url=fake_xai_server.base_url, store=True)
-    with pytest.raises(ValueError, match=r"store apply only to the Responses API.*seed"):
+    with pytest.raises(ValueError, match=r"store applies only to the Responses API.*seed"):
         model.invoke("hi", seed=7)
     with pytest.raises(ValueError, match="previous_response_id"):
         model.invoke("hi", use_responses_api=False, previous_response_id="resp_1", store=False)
